@@ -1,0 +1,322 @@
+"""The reverse-mode engine: walks the recorded graph back from its roots.
+
+It knows no op's calculus. It finds the nodes reachable from the roots, counts
+how many gradients each must wait for, and runs a node once all of them have
+arrived and been summed. Among ready nodes the newest runs first, as in torch
+(AccumulateGrad sinks first of all). No recursion anywhere, so graphs of any
+depth work.
+
+Formulas run on raw arrays (``ARRAY_NS``) for a plain backward, or on Tensors
+(``TENSOR_NS``) under ``create_graph``, which records the backward pass itself.
+The ops package installs both namespaces at import.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sys
+import warnings
+import weakref
+from typing import Any
+
+import numpy as np
+
+from .anomaly import anomaly_state
+from .grad_mode import state as grad_state
+from .graph import AccumulateGrad, Node
+
+ARRAY_NS: Any = None
+TENSOR_NS: Any = None
+
+_tensor_cls: Any = None
+
+
+def _Tensor():
+    global _tensor_cls
+    if _tensor_cls is None:
+        from ..tensor import Tensor
+        _tensor_cls = Tensor
+    return _tensor_cls
+
+
+def execute(root_edges: list, root_grads: list, *, keep_graph: bool, create_graph: bool,
+            capture: list | None = None, accumulate: bool = True) -> list | None:
+    """Run backward from ``root_edges`` [(node, output_nr)] seeded with ``root_grads``.
+
+    ``capture``: edges whose incoming gradient is returned (autograd.grad, or
+    backward(inputs=...)); when given, only nodes leading to them run. With
+    ``accumulate`` False nothing is written to ``.grad``.
+    """
+    prev_mode = grad_state.grad_enabled
+    grad_state.grad_enabled = create_graph
+    try:
+        return _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumulate)
+    finally:
+        grad_state.grad_enabled = prev_mode
+
+
+def _discover(root_nodes: list) -> tuple[dict, dict | None]:
+    """Count, for every reachable node, how many edges point at it."""
+    deps: dict[Node, int] = {}
+    stack = []
+    for n in root_nodes:
+        if n not in deps:
+            deps[n] = 0
+            stack.append(n)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                stack.append(nxt)
+    return deps
+
+
+def _restrict(root_nodes: list, deps: dict, target_nodes: set) -> tuple[dict, set]:
+    """Keep only the nodes from which a target is reachable; recount their edges."""
+    parents: dict[Node, list] = {}
+    for node in deps:
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                parents.setdefault(nxt, []).append(node)
+    needed = {n for n in target_nodes if n in deps}
+    queue = list(needed)
+    while queue:
+        n = queue.pop()
+        for p in parents.get(n, ()):
+            if p not in needed:
+                needed.add(p)
+                queue.append(p)
+    new_deps = {n: 0 for n in needed}
+    for n in needed:
+        for nxt, _ in n.next_functions:
+            if nxt is not None and nxt in needed:
+                new_deps[nxt] += 1
+    return new_deps, needed
+
+
+def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumulate):
+    ns = TENSOR_NS if create_graph else ARRAY_NS
+    root_nodes = [node for node, _ in root_edges]
+    deps = _discover(root_nodes)
+    needed = None
+    captured = None
+    targets: dict[Node, list] = {}
+    if capture is not None:
+        for i, (node, nr) in enumerate(capture):
+            if node is not None:
+                targets.setdefault(node, []).append((nr, i))
+        deps, needed = _restrict(root_nodes, deps, set(targets))
+        captured = [None] * len(capture)
+
+    buffers: dict[Node, list] = {}
+    for (node, nr), g in zip(root_edges, root_grads):
+        if needed is not None and node not in needed:
+            continue
+        _add_to_buffer(buffers, node, nr, g)
+
+    heap: list = []
+    tick = 0
+    for node in dict.fromkeys(root_nodes):
+        if deps.get(node, 1) == 0 and node in buffers:
+            heapq.heappush(heap, (-node._seq, tick, node))
+            tick += 1
+
+    check_nan = anomaly_state.enabled and anomaly_state.check_nan
+    while heap:
+        node = heapq.heappop(heap)[2]
+        grads = buffers.pop(node, None)
+        if grads is not None:
+            if node._tensor_pre_hooks or type(node) is AccumulateGrad:
+                grads = _run_tensor_hooks(node, grads, create_graph)
+            if node._retain:
+                _retain_grads(node, grads, create_graph)
+            if node in targets:
+                for nr, i in targets[node]:
+                    captured[i] = grads[nr]
+                runs = (accumulate and type(node) is AccumulateGrad) or any(
+                    nxt is not None and nxt in needed for nxt, _ in node.next_functions)
+                if not runs:
+                    grads = None
+        if grads is None:
+            outs = None
+        else:
+            if node._pre_hooks:
+                grads = _run_pre_hooks(node, grads, create_graph)
+            if type(node) is AccumulateGrad:
+                if accumulate:
+                    _accumulate(node.variable, grads[0], create_graph)
+                if node._post_hooks:
+                    _run_post_hooks(node, (), grads, create_graph)
+                continue
+            outs = _call_node(node, ns, grads, create_graph, check_nan)
+            if not keep_graph:
+                node.release()
+            if node._post_hooks:
+                outs = _run_post_hooks(node, outs, grads, create_graph)
+        for i, (nxt, nr) in enumerate(node.next_functions):
+            if nxt is None or (needed is not None and nxt not in needed):
+                continue
+            if outs is not None:
+                g = outs[i]
+                if g is not None:
+                    _add_to_buffer(buffers, nxt, nr, g)
+            d = deps[nxt] - 1
+            deps[nxt] = d
+            if d == 0:
+                heapq.heappush(heap, (-nxt._seq, tick, nxt))
+                tick += 1
+    return captured
+
+
+def _call_node(node: Node, ns, grads: list, create_graph: bool, check_nan: bool) -> tuple:
+    if not anomaly_state.enabled:
+        return node.backward(ns, grads)
+    try:
+        outs = node.backward(ns, grads)
+    except Exception:
+        trace = node._metadata.get("traceback_") if node._metadata else None
+        if trace:
+            warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that "
+                          f"caused the error:\n{''.join(trace)}", UserWarning, stacklevel=2)
+        else:
+            warnings.warn(f"Error detected in {node.name()}. No forward pass information "
+                          "available. Enable detect anomaly during forward pass for more "
+                          "information.", UserWarning, stacklevel=2)
+        raise
+    if check_nan:
+        for i, g in enumerate(outs):
+            if g is None:
+                continue
+            arr = g._data if create_graph else g
+            if np.isnan(arr).any():
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its "
+                                   f"{i}th output.")
+    return outs
+
+
+def _add_to_buffer(buffers: dict, node: Node, nr: int, g) -> None:
+    buf = buffers.get(node)
+    if buf is None:
+        n_out = getattr(node, "n_outputs", 1)
+        buf = buffers[node] = [None] * n_out
+    cur = buf[nr]
+    # Never add in place into an incoming gradient: it may be shared (a user's tensor,
+    # or the same array sent along two edges).
+    buf[nr] = g if cur is None else cur + g
+
+
+def _wrap(g, create_graph: bool):
+    return g if create_graph else _Tensor()._make(g)
+
+
+def _unwrap(t, create_graph: bool):
+    return t if create_graph else t._data
+
+
+def _hook_result(fn, value, old):
+    Tensor = _Tensor()
+    if value is None:
+        return old
+    if not isinstance(value, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
+    if value.shape != old.shape:
+        name = getattr(fn, "__name__", None) or type(fn).__name__
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return value
+
+
+def _run_tensor_hooks(node: Node, grads: list, create_graph: bool) -> list:
+    if type(node) is AccumulateGrad:
+        hooks = node.variable._hooks
+        items = [(0, fn) for fn in hooks.values()] if hooks else ()
+    else:
+        items = list(node._tensor_pre_hooks.values())
+    if not items:
+        return grads
+    grads = list(grads)
+    for nr, fn in items:
+        g = grads[nr]
+        if g is None:
+            continue
+        t = _wrap(g, create_graph)
+        grads[nr] = _unwrap(_hook_result(fn, fn(t), t), create_graph)
+    return grads
+
+
+def _retain_grads(node: Node, grads: list, create_graph: bool) -> None:
+    for nr, ref in list(node._retain.items()):
+        t = ref()
+        if t is None or grads[nr] is None:
+            continue
+        g = grads[nr]
+        if create_graph:
+            t._grad = g if t._grad is None else t._grad + g
+        else:
+            t._grad = (_Tensor()._make(g.copy()) if t._grad is None
+                       else _Tensor()._make(t._grad._data + g))
+
+
+def _run_pre_hooks(node: Node, grads: list, create_graph: bool) -> list:
+    for fn in list(node._pre_hooks.values()):
+        wrapped = tuple(None if g is None else _wrap(g, create_graph) for g in grads)
+        res = fn(wrapped)
+        if res is not None:
+            grads = [None if g is None else _unwrap(g, create_graph) for g in res]
+    return grads
+
+
+def _run_post_hooks(node: Node, outs, grads: list, create_graph: bool):
+    for fn in list(node._post_hooks.values()):
+        gi = tuple(None if g is None else _wrap(g, create_graph) for g in outs)
+        go = tuple(None if g is None else _wrap(g, create_graph) for g in grads)
+        res = fn(gi, go)
+        if res is not None:
+            outs = tuple(None if g is None else _unwrap(g, create_graph) for g in res)
+    return outs
+
+
+# References to an incoming gradient array held by the engine while accumulating it;
+# any more mean someone else holds it too, and it must be copied, not adopted.
+_OWNED_REFCOUNT = 3
+
+
+def _accumulate(variable, g, create_graph: bool) -> None:
+    """Sum ``g`` into ``variable.grad``: in place normally, out of place under create_graph."""
+    Tensor = _Tensor()
+    if create_graph:
+        if g._data.dtype != variable._data.dtype:
+            g = g.to(variable.dtype)
+        old = variable._grad
+        if old is None:
+            variable._grad = g if g._requires_grad else Tensor._make(g._data.copy())
+        else:
+            variable._grad = old + g
+    else:
+        dt = variable._data.dtype
+        if g.dtype != dt:
+            g = g.astype(dt)
+        old = variable._grad
+        if old is None:
+            # Adopt the array when nothing else can see it; otherwise copy it.
+            if (g.base is not None or sys.getrefcount(g) > _OWNED_REFCOUNT
+                    or not g.flags.writeable):
+                g = g.copy()
+            variable._grad = Tensor._make(g)
+        elif old._requires_grad or old._data.shape != g.shape:
+            variable._grad = Tensor._make(old._data + g)
+        else:
+            np.add(old._data, g, out=old._data)
+    hooks = variable._post_acc_hooks
+    if hooks:
+        for fn in list(hooks.values()):
+            if fn(variable) is not None:
+                raise RuntimeError("hooks should return None.")
+
+
+def retain_ref(t) -> weakref.ref:
+    return weakref.ref(t)

@@ -1,0 +1,167 @@
+"""Grad mode: whether ops record a graph. Thread-local, as in torch.
+
+Each mode works as a context manager, as a decorator with or without
+parentheses, and on generator functions (the mode is re-entered around every
+step of the generator and restored in between).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled"]
+
+
+class _State(threading.local):
+    # Class attributes give every new thread its defaults.
+    grad_enabled = True
+    inference = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """torch.is_grad_enabled()"""
+    return state.grad_enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    """torch.is_inference_mode_enabled()"""
+    return state.inference
+
+
+class _DecoratorContextManager:
+    """A context manager that also decorates functions and generator functions."""
+
+    def __call__(self, func: Callable) -> Callable:
+        if inspect.isclass(func):
+            warnings.warn("Decorating classes is deprecated and will be disabled in future "
+                          "versions. You should only decorate functions or methods. To preserve "
+                          "the current behavior of class decoration, you can directly decorate "
+                          "the `__init__` method and nothing else.", FutureWarning, stacklevel=2)
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
+
+        @functools.wraps(func)
+        def decorated(*args: Any, **kwargs: Any) -> Any:
+            with self.clone():
+                return func(*args, **kwargs)
+
+        return decorated
+
+    def _wrap_generator(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            gen = func(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException as e:  # forwarded into the generator
+                        with self.clone():
+                            response = gen.throw(e)
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            except StopIteration as e:
+                return e.value
+
+        return generator
+
+    def clone(self) -> _DecoratorContextManager:
+        return self.__class__()
+
+
+class _NoParensDecorator(type):
+    """Lets ``@no_grad`` (without parentheses) decorate a function directly."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
+            return super().__call__()(args[0])
+        return super().__call__(*args, **kwargs)
+
+
+class no_grad(_DecoratorContextManager, metaclass=_NoParensDecorator):
+    """torch.no_grad(): ops record no graph; results do not require grad."""
+
+    def __enter__(self) -> None:
+        self.prev = state.grad_enabled
+        state.grad_enabled = False
+
+    def __exit__(self, *exc: Any) -> None:
+        state.grad_enabled = self.prev
+
+
+class enable_grad(_DecoratorContextManager, metaclass=_NoParensDecorator):
+    """torch.enable_grad(): turn recording back on inside no_grad."""
+
+    def __enter__(self) -> None:
+        self.prev = state.grad_enabled
+        state.grad_enabled = True
+
+    def __exit__(self, *exc: Any) -> None:
+        state.grad_enabled = self.prev
+
+
+class set_grad_enabled(_DecoratorContextManager):
+    """torch.set_grad_enabled(mode): takes effect at once, and also works as a context
+    manager or decorator that restores the previous mode afterwards."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = state.grad_enabled
+        self.mode = bool(mode)
+        state.grad_enabled = self.mode
+
+    def __call__(self, func: Callable) -> Callable:
+        # Used as a decorator: undo the immediate effect of construction.
+        state.grad_enabled = self.prev
+        return super().__call__(func)
+
+    def __enter__(self) -> None:
+        state.grad_enabled = self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        state.grad_enabled = self.prev
+
+    def clone(self) -> set_grad_enabled:
+        prev = state.grad_enabled
+        clone = self.__class__(self.mode)
+        state.grad_enabled = prev
+        clone.prev = prev
+        return clone
+
+
+class inference_mode(_DecoratorContextManager, metaclass=_NoParensDecorator):
+    """torch.inference_mode(mode=True): no_grad, and tensors made inside are inference
+    tensors that autograd refuses to save or to update in place outside the mode."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self.prev = (state.grad_enabled, state.inference)
+        if self.mode:
+            state.grad_enabled = False
+            state.inference = True
+        else:  # as torch: inference_mode(False) turns grad mode back on
+            state.grad_enabled = True
+            state.inference = False
+
+    def __exit__(self, *exc: Any) -> None:
+        state.grad_enabled, state.inference = self.prev
+
+    def clone(self) -> inference_mode:
+        return self.__class__(self.mode)

@@ -1,0 +1,273 @@
+"""The graph: Node (one recorded op), AccumulateGrad (a leaf's sink), saved values, hooks.
+
+A Node knows nothing of any particular op's calculus. An op's node class (in
+``tapegrad.ops``) supplies ``backward(ns, grads)``; this module supplies what
+every node shares: its edges (``next_functions``), its creation order, the
+values it saved with their versions, freeing them, and hooks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "VersionCounter", "SavedResult",
+           "FREED_MESSAGE"]
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_sequence = itertools.count()
+ACCUMULATE_GRAD_SEQUENCE_NR = 2**64 - 1
+
+
+def user_frame_site() -> str | None:
+    """``file:line`` of the innermost frame outside tapegrad (where the user's code is)."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
+        f = f.f_back
+    if f is None:
+        return None
+    return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
+
+
+class VersionCounter:
+    """Shared by a tensor, its views and its detached aliases; bumped by every in-place op.
+
+    Beyond torch it remembers which op last bumped it and where in the user's code,
+    so the error for a modified saved value can say who modified it.
+    """
+
+    __slots__ = ("value", "last_op", "last_site", "last_node_name")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.last_op: str | None = None
+        self.last_site: str | None = None
+        self.last_node_name: str | None = None
+
+    def bump(self, op_name: str | None = None) -> None:
+        self.value += 1
+        self.last_op = op_name
+        self.last_site = user_frame_site() if op_name else None
+
+
+class SavedResult:
+    """An op's output saved by its own node. Holding the array (not the Tensor) avoids a
+    tensor -> node -> tensor cycle; the Tensor is rebuilt on demand for double backward."""
+
+    __slots__ = ("data", "counter", "output_nr", "requires_grad")
+
+    def __init__(self, data: np.ndarray, counter: VersionCounter, output_nr: int = 0) -> None:
+        self.data = data
+        self.counter = counter
+        self.output_nr = output_nr
+
+
+class RemovableHandle:
+    """Returned by every ``register_*hook``; ``remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+    __slots__ = ("hooks_dict", "id")
+
+    def __init__(self, hooks_dict: dict) -> None:
+        self.hooks_dict = hooks_dict
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        self.hooks_dict.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def legacy_type_and_shape(dtype_legacy: str, shape: tuple) -> str:
+    return f"[{dtype_legacy} [{', '.join(str(s) for s in shape)}]]"
+
+
+def _short_node_name(name: str | None) -> str | None:
+    """``AddBackward0`` -> ``Add``, as torch names the producer of a modified tensor."""
+    if name is None:
+        return None
+    cut = name.find("Backward")
+    return name[:cut] if cut > 0 else name
+
+
+def modified_error(array: np.ndarray, producer: str | None, current: int, expected: int,
+                   counter: VersionCounter) -> RuntimeError:
+    from ..dtypes import from_numpy_dtype
+    from .anomaly import is_anomaly_enabled
+    desc = legacy_type_and_shape(from_numpy_dtype(array.dtype).legacy, array.shape)
+    of = f", which is output 0 of {_short_node_name(producer)}," if producer else ""
+    if is_anomaly_enabled():
+        hint = ("Hint: the backtrace further above shows the operation that failed to compute "
+                "its gradient. The variable in question was changed in there or anywhere later. "
+                "Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute "
+                "its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+    msg = (f"one of the variables needed for gradient computation has been modified by an "
+           f"inplace operation: {desc}{of} is at version {current}; expected version "
+           f"{expected} instead. {hint}")
+    if counter.last_op:
+        where = f" at {counter.last_site}" if counter.last_site else ""
+        msg += f" It was last modified in place by {counter.last_op}(){where}."
+    return RuntimeError(msg)
+
+
+class Node:
+    """One recorded op. Subclasses are named as torch names them (``MulBackward0``) and
+    implement ``backward(ns, grads) -> tuple`` returning one gradient per input slot,
+    computed with the formula namespace ``ns`` (arrays, or Tensors under create_graph).
+    """
+
+    __slots__ = ("next_functions", "_seq", "_saved", "_versions", "_tensor_pre_hooks",
+                 "_retain", "_pre_hooks", "_post_hooks", "_metadata", "__weakref__")
+
+    # Names of the saved values, in order, for ``_saved_<name>`` (torch's attribute names).
+    saved_names: tuple[str, ...] = ()
+    # Nodes with several outputs get None for outputs that received no gradient unless
+    # they ask for zeros.
+    materialize_grads = True
+
+    def __init__(self, next_functions: tuple) -> None:
+        self.next_functions = next_functions
+        self._seq = next(_sequence)
+        self._saved = ()
+        self._versions = ()
+        self._tensor_pre_hooks = None
+        self._retain = None
+        self._pre_hooks = None
+        self._post_hooks = None
+        self._metadata = None
+
+    # -- what subclasses implement -------------------------------------------------
+    def backward(self, ns: Any, grads: list) -> tuple:
+        raise NotImplementedError(f"the derivative for '{self.name()}' is not implemented.")
+
+    # -- saved values --------------------------------------------------------------
+    def save(self, values: tuple, versions: tuple) -> None:
+        self._saved = values
+        self._versions = versions
+
+    def unpack(self, create_graph: bool) -> list:
+        """The saved values, version-checked: arrays, or Tensors when building a graph."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        out = []
+        for item, version in zip(saved, self._versions):
+            if version is None:                 # a plain value (Python scalar, shape, ...)
+                out.append(item)
+            elif type(item) is SavedResult:
+                counter = item.counter
+                if counter.value != version:
+                    raise modified_error(item.data, type(self).__name__, counter.value,
+                                         version, counter)
+                out.append(self._result_tensor(item) if create_graph else item.data)
+            else:                               # a saved input Tensor
+                counter = item._version
+                if counter.value != version:
+                    gf = item._grad_fn
+                    raise modified_error(item._data, type(gf).__name__ if gf else None,
+                                         counter.value, version, counter)
+                out.append(item if create_graph else item._data)
+        return out
+
+    def _result_tensor(self, item: SavedResult):
+        from ..tensor import Tensor
+        t = Tensor._make(item.data, True, self, item.output_nr)
+        t._version = item.counter
+        return t
+
+    def release(self) -> None:
+        """Free the saved values (after a backward without retain_graph)."""
+        if self._saved:
+            self._saved = None
+
+    def __getattr__(self, name: str) -> Any:
+        # torch's ``grad_fn._saved_self`` etc.
+        if name.startswith("_saved_"):
+            key = name[7:]
+            names = type(self).saved_names
+            if key in names:
+                if self._saved is None:
+                    raise RuntimeError(FREED_MESSAGE)
+                values = self.unpack(True)
+                return values[names.index(key)] if len(values) == len(names) else None
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    # -- introspection ---------------------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _sequence_nr(self) -> int:
+        return self._seq
+
+    @property
+    def metadata(self) -> dict:
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    @property
+    def requires_grad(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    # -- hooks -------------------------------------------------------------------------
+    def register_hook(self, fn: Callable) -> RemovableHandle:
+        """fn(grad_inputs, grad_outputs) runs after this node; may return new grad_inputs."""
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        handle = RemovableHandle(self._post_hooks)
+        self._post_hooks[handle.id] = fn
+        return handle
+
+    def register_prehook(self, fn: Callable) -> RemovableHandle:
+        """fn(grad_outputs) runs before this node; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        handle = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[handle.id] = fn
+        return handle
+
+    def add_tensor_pre_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
+        if self._tensor_pre_hooks is None:
+            self._tensor_pre_hooks = {}
+        handle = RemovableHandle(self._tensor_pre_hooks)
+        self._tensor_pre_hooks[handle.id] = (output_nr, fn)
+        return handle
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf that requires grad: sums incoming gradients into ``.grad``.
+
+    The engine handles it specially (tensor hooks live on the leaf, and accumulation
+    depends on create_graph), so it has no ``backward`` formula of its own.
+    """
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        super().__init__(())
+        self._seq = ACCUMULATE_GRAD_SEQUENCE_NR
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
