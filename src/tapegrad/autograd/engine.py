@@ -16,7 +16,6 @@ from __future__ import annotations
 import heapq
 import sys
 import warnings
-import weakref
 from typing import Any
 
 import numpy as np
@@ -114,7 +113,7 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
         captured = [None] * len(capture)
 
     buffers: dict[Node, list] = {}
-    for (node, nr), g in zip(root_edges, root_grads):
+    for (node, nr), g in zip(root_edges, root_grads, strict=True):
         if needed is not None and node not in needed:
             continue
         _add_to_buffer(buffers, node, nr, g)
@@ -251,14 +250,17 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool) -> list:
 def _retain_grads(node: Node, grads: list, create_graph: bool) -> None:
     for nr, ref in list(node._retain.items()):
         t = ref()
-        if t is None or grads[nr] is None:
-            continue
-        g = grads[nr]
-        if create_graph:
-            t._grad = g if t._grad is None else t._grad + g
-        else:
-            t._grad = (_Tensor()._make(g.copy()) if t._grad is None
-                       else _Tensor()._make(t._grad._data + g))
+        if t is not None and grads[nr] is not None:
+            _retain_like(t, grads[nr], create_graph)
+
+
+def _retain_like(t, g, create_graph: bool) -> None:
+    """Sum ``g`` into a non-leaf's .grad (retain_grad, or backward(inputs=[non-leaf]))."""
+    if create_graph:
+        t._grad = g if t._grad is None else t._grad + g
+    else:
+        t._grad = (_Tensor()._make(g.copy()) if t._grad is None
+                   else _Tensor()._make(t._grad._data + g))
 
 
 def _run_pre_hooks(node: Node, grads: list, create_graph: bool) -> list:
@@ -316,7 +318,3 @@ def _accumulate(variable, g, create_graph: bool) -> None:
         for fn in list(hooks.values()):
             if fn(variable) is not None:
                 raise RuntimeError("hooks should return None.")
-
-
-def retain_ref(t) -> weakref.ref:
-    return weakref.ref(t)

@@ -169,7 +169,7 @@ class Node:
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         out = []
-        for item, version in zip(saved, self._versions):
+        for item, version in zip(saved, self._versions, strict=True):
             if version is None:                 # a plain value (Python scalar, shape, ...)
                 out.append(item)
             elif type(item) is SavedResult:
@@ -179,7 +179,7 @@ class Node:
                                          version, counter)
                 out.append(self._result_tensor(item) if create_graph else item.data)
             else:                               # a saved input Tensor
-                counter = item._version
+                counter = item._counter
                 if counter.value != version:
                     gf = item._grad_fn
                     raise modified_error(item._data, type(gf).__name__ if gf else None,
@@ -190,7 +190,7 @@ class Node:
     def _result_tensor(self, item: SavedResult):
         from ..tensor import Tensor
         t = Tensor._make(item.data, True, self, item.output_nr)
-        t._version = item.counter
+        t._counter = item.counter
         return t
 
     def release(self) -> None:

@@ -1,0 +1,164 @@
+"""tapegrad: PyTorch's autograd, rebuilt in Python on NumPy.
+
+``import tapegrad as torch`` runs code written for torch's tensors, autograd
+and optimizers, and prints what torch prints.
+"""
+
+from . import autograd, dtypes, ops  # noqa: F401  (ops attaches Tensor methods)
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .creation import (
+    Generator,
+    arange,
+    as_tensor,
+    asarray,
+    default_generator,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    initial_seed,
+    linspace,
+    logspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    scalar_tensor,
+    seed,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bfloat16,
+    bool,
+    can_cast,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    finfo,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    iinfo,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .ops.conversion import clone
+from .ops.join import cat, concat, concatenate, stack
+from .ops.linalg import bmm, dot, matmul, mm, mv
+from .ops.pointwise import (
+    abs,
+    add,
+    clamp,
+    clip,
+    cos,
+    div,
+    eq,
+    exp,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    le,
+    less,
+    less_equal,
+    log,
+    lt,
+    mul,
+    ne,
+    neg,
+    not_equal,
+    pow,
+    reciprocal,
+    relu,
+    rsub,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    sub,
+    tanh,
+    true_divide,
+    where,
+)
+from .ops.reduction import mean, sum
+from .ops.shape import (
+    broadcast_to,
+    flatten,
+    index_put,
+    permute,
+    reshape,
+    squeeze,
+    swapaxes,
+    swapdims,
+    t,
+    transpose,
+    unbind,
+    unsqueeze,
+)
+from .printing import get_printoptions, set_printoptions
+from .tensor import Size, Tensor, device
+
+multiply, divide, subtract, negative, absolute = mul, div, sub, neg, abs
+FloatTensor = DoubleTensor = LongTensor = Tensor
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> "bool":
+    """torch.is_tensor(obj)"""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> "int":
+    """torch.numel(input)"""
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> "bool":
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> "bool":
+    return input.is_complex()
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+from . import optim  # noqa: E402  (needs the ops above)

@@ -1,0 +1,15 @@
+"""tapegrad.autograd: the engine's public face (backward, grad), grad modes, anomaly mode."""
+
+from . import graph
+from .anomaly import (
+           detect_anomaly,
+           is_anomaly_check_nan_enabled,
+           is_anomaly_enabled,
+           set_detect_anomaly,
+)
+from .api import backward, grad
+from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+
+__all__ = ["backward", "grad", "graph", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]

@@ -1,0 +1,373 @@
+"""Making tensors: from data (tensor, as_tensor, from_numpy), filled, ranges, random.
+
+Random numbers come from one global NumPy generator seeded by ``manual_seed``
+(reproducible within tapegrad; the streams differ from torch's).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import dtypes as _dt
+from .tensor import Tensor, _to_nested
+
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
+           "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
+           "randint_like", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",
+           "normal", "randperm", "manual_seed", "seed", "initial_seed", "Generator",
+           "default_generator", "get_rng_state", "set_rng_state", "scalar_tensor"]
+
+_make = Tensor._make
+
+
+def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _make(data)
+    if requires_grad:
+        if data.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t._requires_grad = True
+    return t
+
+
+def _infer_dtype(data: Any) -> np.dtype:
+    """torch.tensor's dtype inference: bool < int64 < default float < default complex."""
+    if isinstance(data, np.ndarray):
+        return data.dtype
+    kinds = set()
+    stack = [data]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, (list, tuple)):
+            stack.extend(d)
+        elif isinstance(d, Tensor):
+            kinds.add(("t", d._data.dtype))
+        elif isinstance(d, np.ndarray):
+            kinds.add(("t", d.dtype))
+        elif isinstance(d, builtins.bool) or isinstance(d, np.bool_):
+            kinds.add("b")
+        elif isinstance(d, (builtins.int, np.integer)):
+            kinds.add("i")
+        elif isinstance(d, (builtins.float, np.floating)):
+            kinds.add("f")
+        elif isinstance(d, (builtins.complex, np.complexfloating)):
+            kinds.add("c")
+        else:
+            raise TypeError(f"Could not infer dtype of {type(d).__name__}")
+    tensor_dtypes = [k[1] for k in kinds if isinstance(k, tuple)]
+    if "c" in kinds:
+        return _dt._default_complex().np
+    if "f" in kinds:
+        return _dt.get_default_dtype().np
+    if tensor_dtypes:
+        out = tensor_dtypes[0]
+        for t in tensor_dtypes[1:]:
+            out = np.promote_types(out, t)
+        if "i" in kinds and out.kind == "b":
+            return np.dtype(np.int64)
+        return out
+    if "i" in kinds:
+        return np.dtype(np.int64)
+    if "b" in kinds:
+        return np.dtype(np.bool_)
+    return _dt.get_default_dtype().np        # empty list
+
+
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """torch.tensor(data, *, dtype=None, requires_grad=False): always copies."""
+    if isinstance(data, Tensor):
+        import warnings
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    np_dtype = _dt.to_numpy_dtype(dtype) if dtype is not None else _infer_dtype(data)
+    if isinstance(data, (str, bytes)) or data is None:
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    arr = np.array(_to_nested(data), dtype=np_dtype)
+    if arr.dtype == object:
+        raise TypeError("new(): invalid data type 'object'")
+    return _finish(arr, requires_grad)
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """torch.scalar_tensor(s): a 0-d tensor of the default dtype."""
+    d = _dt.to_numpy_dtype(dtype) if dtype is not None else _dt.get_default_dtype().np
+    return _finish(np.array(s, dtype=d), requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """torch.as_tensor(data, dtype=None): shares memory with a tensor or array when it can."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        _dt.from_numpy_dtype(data.dtype)
+        np_dtype = _dt.to_numpy_dtype(dtype) if dtype is not None else data.dtype
+        return _make(data if np_dtype == data.dtype else data.astype(np_dtype))
+    return tensor(data, dtype=dtype)
+
+
+asarray = as_tensor
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """torch.from_numpy(ndarray): shares memory with the array."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    _dt.from_numpy_dtype(array.dtype)
+    return _make(array)
+
+
+def _shape(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (builtins.int, np.integer)) or isinstance(s, builtins.bool):
+            raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element "
+                            f"of type {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+    return tuple(builtins.int(s) for s in size)
+
+
+def _dtype_or_default(dtype: Any) -> np.dtype:
+    return _dt.to_numpy_dtype(dtype) if dtype is not None else _dt.get_default_dtype().np
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Any = None) -> Tensor:
+    """torch.zeros(*size, dtype=None, requires_grad=False)"""
+    return _finish(np.zeros(_shape(size), _dtype_or_default(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         out: Any = None) -> Tensor:
+    """torch.ones(*size, dtype=None, requires_grad=False)"""
+    return _finish(np.ones(_shape(size), _dtype_or_default(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          memory_format: Any = None) -> Tensor:
+    """torch.empty(*size): uninitialised memory (zeros here, for reproducibility)."""
+    return _finish(np.zeros(_shape(size), _dtype_or_default(dtype)), requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """torch.full(size, fill_value): dtype inferred from fill_value as torch does."""
+    if dtype is None:
+        dtype_np = _infer_dtype(fill_value)
+    else:
+        dtype_np = _dt.to_numpy_dtype(dtype)
+    return _finish(np.full(_shape((size,)), fill_value, dtype_np), requires_grad)
+
+
+def _like(input: Tensor, dtype: Any) -> tuple:
+    return input._data.shape, (_dt.to_numpy_dtype(dtype) if dtype is not None
+                                else input._data.dtype)
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _finish(np.zeros(shape, d), requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _finish(np.ones(shape, d), requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _finish(np.zeros(shape, d), requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, d), requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """torch.arange(start=0, end, step=1): int64 for integer arguments, else default float."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_int = all(isinstance(v, (builtins.int, np.integer)) for v in vals)
+        np_dtype = np.dtype(np.int64) if is_int else _dt.get_default_dtype().np
+    else:
+        np_dtype = _dt.to_numpy_dtype(dtype)
+    n = math.ceil((end - start) / step)
+    # torch computes start + i*step in double, then casts.
+    data = (start + np.arange(n, dtype=np.float64) * step) if np_dtype.kind in "fc" else \
+        np.arange(start, end, step)
+    return _finish(data.astype(np_dtype), requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """torch.linspace(start, end, steps)"""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    np_dtype = _dtype_or_default(dtype)
+    data = np.linspace(float(start), float(end), steps, dtype=np.float64)
+    return _finish(data.astype(np_dtype), requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """torch.logspace(start, end, steps, base=10.0)"""
+    data = np.power(base, np.linspace(float(start), float(end), steps))
+    return _finish(data.astype(_dtype_or_default(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """torch.eye(n, m=None)"""
+    return _finish(np.eye(n, m, dtype=_dtype_or_default(dtype)), requires_grad)
+
+
+# -- random -------------------------------------------------------------------------------------
+
+
+class Generator:
+    """torch.Generator: a seedable source of random numbers."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self._seed = 67280421310721
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = builtins.int(seed)
+        self._rng = np.random.default_rng(self._seed & 0xFFFFFFFFFFFFFFFF)
+        return self
+
+    def seed(self) -> int:
+        s = builtins.int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        import json
+        state = json.dumps(self._rng.bit_generator.state).encode()
+        return _make(np.frombuffer(state, dtype=np.uint8).copy())
+
+    def set_state(self, state: Tensor) -> Generator:
+        import json
+        self._rng.bit_generator.state = json.loads(bytes(state._data.astype(np.uint8)))
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """torch.manual_seed(seed): seed the global generator."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Tensor) -> None:
+    default_generator.set_state(state)
+
+
+def _rng(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator)._rng
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """torch.rand(*size): uniform on [0, 1)."""
+    d = _dtype_or_default(dtype)
+    return _finish(_rng(generator).random(_shape(size)).astype(d), requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
+          device: Any = None, requires_grad: bool = False) -> Tensor:
+    """torch.randn(*size): standard normal."""
+    d = _dtype_or_default(dtype)
+    return _finish(_rng(generator).standard_normal(_shape(size)).astype(d), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
+            generator: Generator | None = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """torch.randint(low=0, high, size): int64 unless dtype says otherwise."""
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    d = _dt.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    return _finish(_rng(generator).integers(low, high, _shape((size,))).astype(d),
+                   requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """torch.randperm(n): a random permutation of 0..n-1."""
+    d = _dt.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    return _finish(_rng(generator).permutation(n).astype(d), requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *,
+           generator: Generator | None = None, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """torch.normal(mean, std, size=None): tensor or float mean/std."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    shape = _shape((size,)) if size is not None else np.broadcast_shapes(np.shape(m),
+                                                                          np.shape(s))
+    d = (m.dtype if isinstance(m, np.ndarray) else
+         s.dtype if isinstance(s, np.ndarray) else _dtype_or_default(dtype))
+    data = _rng(generator).normal(m, s, shape).astype(d)
+    return _finish(data, requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _finish(_rng(None).random(shape).astype(d), requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, d = _like(input, dtype)
+    return _finish(_rng(None).standard_normal(shape).astype(d), requires_grad)
+
+
+def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    shape, d = _like(input, dtype)
+    return _finish(_rng(None).integers(low, high, shape).astype(d), requires_grad)

@@ -1,0 +1,3 @@
+"""Every differentiable op, each defined once with its derivative (see ``define``)."""
+
+from . import conversion, fill, join, linalg, pointwise, reduction, shape  # noqa: F401

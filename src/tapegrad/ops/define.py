@@ -1,0 +1,658 @@
+"""How an op is defined: its forward and its derivative, once, side by side.
+
+Derivative formulas are written against a *formula namespace* ``ns`` whose
+functions have the same names for raw arrays and for Tensors (``ns.mul``,
+``ns.cos``, ``ns.sum_to``, ...). A plain backward runs them on arrays (fast,
+no graph); ``create_graph=True`` runs the same formulas on Tensors, so the
+backward pass is recorded and can be differentiated again, to any order.
+
+``unary`` and ``binary`` turn one table-like entry into the public function,
+the Tensor method, the in-place variant and the graph node (named as torch
+names it). Ops that need more (reductions, views) subclass ``Node`` directly
+and call ``record``. A derivative's parameter names say which values it needs
+(``self``, ``other``, ``result``): only those are saved, and only when the
+input they differentiate requires grad.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd import engine as _engine
+from ..autograd.anomaly import anomaly_state as _anomaly
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import Node, SavedResult
+from ..tensor import Tensor, tensor_method
+
+__all__ = ["Node", "Tensor", "ns_array", "ns_tensor", "formula", "unary", "binary", "record",
+           "needs_grad", "edge", "as_tensor_arg", "inplace", "mark_view", "camel",
+           "broadcast_error", "wrap_dim", "wrap_dims", "Formulas"]
+
+_make = Tensor._make
+_SCALARS = (builtins.int, builtins.float, builtins.bool, builtins.complex)
+
+
+def camel(op_name: str) -> str:
+    """``logical_and`` -> ``LogicalAnd`` (torch's node-name rule)."""
+    return "".join(p.title() for p in op_name.split("_"))
+
+
+# ---------------------------------------------------------------------------------------
+# Formula namespaces
+# ---------------------------------------------------------------------------------------
+
+
+class Formulas:
+    """The namespace derivative formulas are written against.
+
+    Two instances exist: ``ns_array`` (NumPy arrays, no graph) and ``ns_tensor``
+    (Tensors, recorded). Each op registers its function in both under the same
+    name; the composites below are written once, in terms of those.
+    """
+
+    def __init__(self, graph: bool) -> None:
+        self.graph = graph
+
+    def sum_to(self, g: Any, shape: tuple) -> Any:
+        """Undo broadcasting: sum ``g`` down to ``shape``."""
+        gshape = tuple(g.shape)
+        if gshape == tuple(shape):
+            return g
+        lead = len(gshape) - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+        if dims:
+            g = self.sum(g, dims, True)
+        return self.reshape(g, tuple(shape))
+
+    def np_dtype(self, g: Any) -> np.dtype:
+        return g._data.dtype if self.graph else g.dtype
+
+    def zeros(self, shape: tuple, dtype: np.dtype) -> Any:
+        z = np.zeros(shape, dtype)
+        return _make(z) if self.graph else z
+
+    def constant(self, array: np.ndarray) -> Any:
+        """A constant (no gradient) in this namespace's currency."""
+        return _make(array) if self.graph else array
+
+    def unwrap(self, g: Any) -> np.ndarray:
+        return g._data if self.graph else g
+
+
+ns_array = Formulas(graph=False)
+ns_tensor = Formulas(graph=True)
+_engine.ARRAY_NS = ns_array
+_engine.TENSOR_NS = ns_tensor
+
+
+def formula(name: str, array_fn: Callable, tensor_fn: Callable) -> None:
+    """Make ``ns.<name>`` available to derivative formulas in both currencies."""
+    setattr(ns_array, name, array_fn)
+    setattr(ns_tensor, name, tensor_fn)
+
+
+# ---------------------------------------------------------------------------------------
+# Recording
+# ---------------------------------------------------------------------------------------
+
+
+def edge(t: Any) -> tuple:
+    """The (node, output_nr) a gradient for ``t`` flows into; (None, 0) for constants."""
+    if isinstance(t, Tensor):
+        if t._grad_fn is not None:
+            return (t._grad_fn, t._output_nr)
+        if t._requires_grad:
+            return (t._accumulator(), 0)
+    return (None, 0)
+
+
+def needs_grad(*inputs: Any) -> bool:
+    """Whether an op on these inputs must be recorded."""
+    if not _grad_state.grad_enabled:
+        return False
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            return True
+    return False
+
+
+def _check_saveable(t: Tensor) -> None:
+    if t._inference:
+        raise RuntimeError(
+            "Inference tensors cannot be saved for backward. Please do not use Tensors created "
+            "in inference mode in computation tracked by autograd. To work around this, you can "
+            "make a clone to get a normal tensor and use it in autograd, or use "
+            "`torch.no_grad()` instead of `torch.inference_mode()`.")
+
+
+def save_values(node: Node, values: tuple) -> None:
+    """Save inputs (Tensors, version-checked later), SavedResults and plain values."""
+    versions = []
+    for v in values:
+        if isinstance(v, Tensor):
+            if v._inference:
+                _check_saveable(v)
+            versions.append(v._counter.value)
+        elif type(v) is SavedResult:
+            versions.append(v.counter.value)
+        else:
+            versions.append(None)
+    node._saved = values
+    node._versions = tuple(versions)
+
+
+def record(node: Node, data: np.ndarray) -> Tensor:
+    """Wrap ``data`` as the output of ``node`` (a node already holding its edges)."""
+    out = _make(data, True, node)
+    if _anomaly.enabled:
+        _anomaly_record(node, out)
+    return out
+
+
+def record_many(node: Node, arrays: list) -> list:
+    """Outputs of a node with several outputs."""
+    node.n_outputs = len(arrays)
+    outs = [_make(a, True, node, i) for i, a in enumerate(arrays)]
+    if _anomaly.enabled:
+        _anomaly_record(node, outs[0])
+    return outs
+
+
+def _anomaly_record(node: Node, out: Tensor) -> None:
+    from ..autograd.anomaly import forward_stack
+    from ..autograd.graph import user_frame_site
+    node.metadata["traceback_"] = forward_stack()
+    if _anomaly.check_forward:
+        data = out._data
+        if data.dtype.kind in "fc" and not np.isfinite(data).all():
+            raise RuntimeError(
+                f"Function '{node.name()}' produced non-finite values (nan or inf) in its "
+                f"forward output, at {user_frame_site()}. "
+                "detect_anomaly(check_forward=True) stops at the first such op.")
+
+
+def as_tensor_arg(value: Any, name: str = "other", fn: str = "op") -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, _SCALARS) or isinstance(value, np.generic):
+        return _make(np.asarray(value, dtype=_dt.result_np_dtype((), (value,))
+                                if not isinstance(value, np.generic) else value.dtype))
+    raise TypeError(f"{fn}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+
+
+def broadcast_error(*shapes: tuple) -> RuntimeError:
+    """torch's message for shapes that do not broadcast."""
+    a, b = shapes[0], shapes[1]
+    for i in range(1, max(len(a), len(b)) + 1):
+        sa = a[-i] if i <= len(a) else 1
+        sb = b[-i] if i <= len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            dim = max(len(a), len(b)) - i
+            return RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b "
+                                f"({sb}) at non-singleton dimension {dim}")
+    return RuntimeError(f"shapes {list(a)} and {list(b)} cannot be broadcast together")
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not isinstance(dim, (builtins.int, np.integer)) or isinstance(dim, builtins.bool):
+        raise TypeError(f"dim must be an int, not {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return builtins.int(dim) % n
+
+
+def wrap_dims(dim: Any, ndim: int) -> tuple | None:
+    """None (all dims), an int, or a sequence of ints -> a sorted tuple of dims."""
+    if dim is None:
+        return None
+    if isinstance(dim, (builtins.int, np.integer)):
+        return (wrap_dim(dim, ndim),)
+    dims = tuple(wrap_dim(d, ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
+
+
+# ---------------------------------------------------------------------------------------
+# Unary elementwise ops
+# ---------------------------------------------------------------------------------------
+
+
+class UnaryNode(Node):
+    """A one-input elementwise op; ``formula(ns, grad, *saved)`` gives the input's grad."""
+
+    __slots__ = ()
+    formula: Callable
+
+    def backward(self, ns: Formulas, grads: list) -> tuple:
+        return (self.formula(ns, grads[0], *self.unpack(ns.graph)),)
+
+
+def _float_input(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind in "biu":
+        return a.astype(_dt.get_default_dtype().np)
+    return a
+
+
+def unary(forward: Callable, *, name: str | None = None, node: str | None = None,
+          to_float: bool = True, method: bool = True, inplace_variant: bool = True,
+          differentiable: bool = True, keep_int: bool = False) -> Callable:
+    """Define a one-input elementwise op from its NumPy forward and its derivative.
+
+    The decorated function is the derivative: ``(ns, grad, <saved>) -> grad_input``
+    where ``<saved>`` names any of ``self`` (the input) and ``result`` (the output).
+    ``to_float`` promotes integer inputs to the default float dtype, as torch's
+    floating ops do.
+    """
+
+    def define(derivative: Callable) -> Callable:
+        op_name = name or derivative.__name__
+        wanted = [p for p in inspect.signature(derivative).parameters][2:]
+        saves_self = "self" in wanted
+        saves_result = "result" in wanted
+        node_cls = type(node or camel(op_name) + "Backward0", (UnaryNode,),
+                        {"__slots__": (), "formula": staticmethod(derivative),
+                         "saved_names": tuple(wanted), "__module__": derivative.__module__})
+
+        def op(input: Tensor) -> Tensor:
+            try:
+                a = input._data
+            except AttributeError:
+                raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, "
+                                f"not {type(input).__name__}") from None
+            if to_float and a.dtype.kind in "biu":
+                a = _float_input(a)
+            out = forward(a)
+            if not (input._requires_grad and _grad_state.grad_enabled and differentiable):
+                return _make(out)
+            gf = input._grad_fn
+            n = node_cls(((gf, input._output_nr) if gf is not None else edge(input),))
+            result = _make(out, True, n)
+            if saves_self or saves_result:
+                if input._inference:
+                    _check_saveable(input)
+                vals = []
+                vers = []
+                for p in wanted:
+                    if p == "self":
+                        vals.append(input)
+                        vers.append(input._counter.value)
+                    else:
+                        vals.append(SavedResult(out, result._counter))
+                        vers.append(0)
+                n._saved = tuple(vals)
+                n._versions = tuple(vers)
+            if _anomaly.enabled:
+                _anomaly_record(n, result)
+            return result
+
+        op.__name__ = op.__qualname__ = op_name
+        op.__doc__ = f"torch.{op_name}(input) -> Tensor"
+        op.node_class = node_cls
+        formula(op_name, forward, op)
+        if method:
+            tensor_method(op_name)(op)
+        if inplace_variant:
+            def op_(self: Tensor) -> Tensor:
+                return inplace(self, op, op_name + "_")
+            op_.__name__ = op_name + "_"
+            tensor_method(op_name + "_")(op_)
+        return op
+
+    return define
+
+
+# ---------------------------------------------------------------------------------------
+# Binary elementwise ops (broadcasting, type promotion, scalars on either side)
+# ---------------------------------------------------------------------------------------
+
+
+class BinaryNode(Node):
+    """A two-input broadcasting op. Gradients are summed back to each input's shape and
+    cast to its dtype here, once, so formulas never undo broadcasting themselves."""
+
+    __slots__ = ("shapes",)
+    grad_self: Callable | None
+    grad_other: Callable | None
+    uses_self: tuple
+    uses_other: tuple
+
+    def backward(self, ns: Formulas, grads: list) -> tuple:
+        g = grads[0]
+        vals = self.unpack(ns.graph)      # [self, other, result] (None where not saved)
+        (s_edge, o_edge) = self.next_functions
+        a_shape, a_dtype, b_shape, b_dtype = self.shapes
+        ga = gb = None
+        if s_edge[0] is not None:
+            ga = self.grad_self(ns, g, *[vals[i] for i in self.uses_self])
+            ga = _fit(ns, ga, a_shape, a_dtype)
+        if o_edge[0] is not None:
+            gb = self.grad_other(ns, g, *[vals[i] for i in self.uses_other])
+            gb = _fit(ns, gb, b_shape, b_dtype)
+        return (ga, gb)
+
+
+def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:
+    if tuple(g.shape) != shape:
+        g = ns.sum_to(g, shape)
+    if ns.np_dtype(g) != dtype:
+        g = ns.cast(g, dtype)
+    return g
+
+
+_SAVED_INDEX = {"self": 0, "other": 1, "result": 2}
+
+
+def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: bool
+                   ) -> tuple[np.ndarray, Any]:
+    """Arrays for a binary op with torch's result dtype (Python scalars stay weak)."""
+    a = input._data
+    if isinstance(other, Tensor):
+        b = other._data
+        if a.dtype != b.dtype or (a.ndim == 0) != (b.ndim == 0):
+            dt = _dt.result_np_dtype((a, b))
+            if a.dtype != dt:
+                a = a.astype(dt)
+            if b.dtype != dt:
+                b = b.astype(dt)
+    elif isinstance(other, _SCALARS):
+        b = other
+        kind = a.dtype.kind
+        if (isinstance(other, builtins.float) and kind in "biu") or (
+                isinstance(other, builtins.complex) and kind != "c") or (
+                isinstance(other, builtins.int) and not isinstance(other, builtins.bool)
+                and kind == "b"):
+            dt = _dt.result_np_dtype((a,), (other,))
+            a = a.astype(dt)
+    elif isinstance(other, np.generic):
+        b = other
+    else:
+        raise TypeError(f"{op_name}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    if promote_int_to_float and a.dtype.kind in "biu":
+        f = _dt.get_default_dtype().np
+        a = a.astype(f)
+        b = b.astype(f) if isinstance(b, np.ndarray) else b
+    return a, b
+
+
+def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
+           other: Callable | None = None, node: str | None = None, to_float: bool = False,
+           method: bool = True, inplace_variant: bool = True, register: bool = True
+           ) -> Callable:
+    """Define a broadcasting two-input op from its NumPy forward and each input's derivative.
+
+    ``self``/``other`` are ``(ns, grad, <saved>) -> grad`` where ``<saved>`` names any of
+    ``self``, ``other``, ``result``. A missing derivative makes the op non-differentiable
+    in that input (an error if that input requires grad). ``to_float`` promotes integer
+    results to the default float dtype (true division).
+    """
+    grad_self, grad_other = self, other
+
+    def params(fn: Callable | None) -> tuple:
+        return tuple(inspect.signature(fn).parameters)[2:] if fn else ()
+
+    uses_self, uses_other = params(grad_self), params(grad_other)
+    node_cls = type(node or camel(op_name) + "Backward0", (BinaryNode,), {
+        "__slots__": (), "grad_self": staticmethod(grad_self) if grad_self else None,
+        "grad_other": staticmethod(grad_other) if grad_other else None,
+        "uses_self": tuple(_SAVED_INDEX[p] for p in uses_self),
+        "uses_other": tuple(_SAVED_INDEX[p] for p in uses_other),
+        "saved_names": ("self", "other", "result"),
+        "__module__": (grad_self or grad_other or forward).__module__})
+    differentiable = grad_self is not None or grad_other is not None
+
+    def op(input: Tensor, other: Any) -> Tensor:
+        if not isinstance(input, Tensor):
+            if isinstance(other, Tensor) and isinstance(input, (*_SCALARS, np.generic)):
+                input = as_tensor_arg(input, "input", op_name)
+            else:
+                raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, "
+                                f"not {type(input).__name__}")
+        a, b = prepare_binary(input, other, op_name, to_float)
+        try:
+            out = forward(a, b)
+        except ValueError as e:
+            if _broadcastable(np.shape(a), np.shape(b)):
+                raise RuntimeError(str(e)) from None
+            raise broadcast_error(np.shape(a), np.shape(b)) from None
+        if not (differentiable and _grad_state.grad_enabled and (
+                input._requires_grad or (isinstance(other, Tensor) and other._requires_grad))):
+            return _make(out)
+        s_req = input._requires_grad
+        o_req = isinstance(other, Tensor) and other._requires_grad
+        if (s_req and grad_self is None) or (o_req and grad_other is None):
+            which = "self" if s_req and grad_self is None else "other"
+            raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
+                               f"'{which}'")
+        n = node_cls((edge(input), edge(other)))
+        result = _make(out, True, n)
+        n.shapes = (a.shape, input._data.dtype, np.shape(b),
+                    other._data.dtype if isinstance(other, Tensor) else None)
+        wanted = set()
+        if s_req:
+            wanted.update(uses_self)
+        if o_req:
+            wanted.update(uses_other)
+        if wanted:
+            vals = [None, None, None]
+            vers = [None, None, None]
+            if "self" in wanted:
+                if input._inference:
+                    _check_saveable(input)
+                vals[0] = input
+                vers[0] = input._counter.value
+            if "other" in wanted:
+                vals[1] = other
+                if isinstance(other, Tensor):
+                    if other._inference:
+                        _check_saveable(other)
+                    vers[1] = other._counter.value
+            if "result" in wanted:
+                vals[2] = SavedResult(out, result._counter)
+                vers[2] = 0
+            n._saved = tuple(vals)
+            n._versions = tuple(vers)
+        if _anomaly.enabled:
+            _anomaly_record(n, result)
+        return result
+
+    op.__name__ = op.__qualname__ = op_name
+    op.__doc__ = f"torch.{op_name}(input, other) -> Tensor"
+    op.node_class = node_cls
+    if register:
+        formula(op_name, forward, op)
+    if method:
+        tensor_method(op_name)(op)
+    if inplace_variant:
+        def op_(self: Tensor, other: Any) -> Tensor:
+            return inplace(self, op, op_name + "_", other)
+        op_.__name__ = op_name + "_"
+        tensor_method(op_name + "_")(op_)
+    return op
+
+
+# ---------------------------------------------------------------------------------------
+# In-place ops and views
+# ---------------------------------------------------------------------------------------
+
+LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+VIEW_OF_LEAF_INPLACE = ("a view of a leaf Variable that requires grad is being used in an "
+                        "in-place operation.")
+
+
+def check_inplace_allowed(self: Tensor) -> None:
+    if _grad_state.grad_enabled:
+        base = self._base
+        if base is not None and base._requires_grad and base._grad_fn is None:
+            raise RuntimeError(VIEW_OF_LEAF_INPLACE)
+        if self._requires_grad and self._grad_fn is None:
+            raise RuntimeError(LEAF_INPLACE)
+        if self._view is not None and self._view[1]:
+            raise RuntimeError(self._view[1])
+    if self._inference and not _grad_state.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can "
+            "make a clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
+def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any) -> Tensor:
+    """Run ``op(self, *args)`` and write its result into ``self``'s memory.
+
+    The graph sees the out-of-place op applied to the old value of ``self``; ``self``
+    then takes the op's node as its grad_fn (torch's "rebase"). If ``self`` is a view,
+    its base gets a CopySlices node, so gradients flow into the base correctly.
+    """
+    check_inplace_allowed(self)
+    tracked = needs_grad(self, *args, *kwargs.values())
+    if not tracked:
+        prev = _grad_state.grad_enabled
+        _grad_state.grad_enabled = False
+        try:
+            res = op(self, *args, **kwargs)
+        finally:
+            _grad_state.grad_enabled = prev
+        _write(self, res._data, op_name)
+        return self
+    old = _make(self._data, self._requires_grad, self._grad_fn, self._output_nr)
+    res = op(old, *args, **kwargs)
+    node = res._grad_fn
+    if node is not None and node._saved and any(v is old for v in node._saved):
+        old._data = self._data.copy()          # the op needs the value from before the write
+    _write(self, res._data, op_name)
+    if node is not None and node._saved:
+        _rebind_saved_result(node, res, self)
+    if self._base is not None:
+        _rebase_view(self, res)
+    else:
+        self._grad_fn = res._grad_fn
+        self._output_nr = res._output_nr
+        self._requires_grad = res._requires_grad or self._requires_grad
+    if node is not None:
+        self._counter.last_node_name = type(node).__name__
+    return self
+
+
+def _write(self: Tensor, data: np.ndarray, op_name: str) -> None:
+    dst = self._data
+    if data.dtype != dst.dtype:
+        src_dt, dst_dt = _dt.from_numpy_dtype(data.dtype), _dt.from_numpy_dtype(dst.dtype)
+        if not _dt.can_cast(src_dt, dst_dt):
+            raise RuntimeError(f"result type {src_dt.scalar_name} can't be cast to the desired "
+                               f"output type {dst_dt.scalar_name}")
+    if data.shape != dst.shape:
+        if not _broadcastable(data.shape, dst.shape):
+            raise broadcast_error(dst.shape, data.shape)
+        full = np.broadcast_shapes(data.shape, dst.shape)
+        if full != dst.shape:
+            raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the "
+                               f"broadcast shape {list(full)}")
+    if not dst.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to "
+            "a single memory location. Please clone() the tensor before performing the "
+            "operation.")
+    np.copyto(dst, data, casting="unsafe")
+    self._counter.bump(op_name)
+
+
+def _broadcastable(a: tuple, b: tuple) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
+def _rebind_saved_result(node: Node, res: Tensor, self: Tensor) -> None:
+    """A result saved by the op now lives in ``self``: follow its memory and counter."""
+    saved = list(node._saved)
+    versions = list(node._versions)
+    for i, v in enumerate(saved):
+        if type(v) is SavedResult and v.counter is res._counter:
+            v.data = self._data
+            v.counter = self._counter
+            versions[i] = self._counter.value
+    node._versions = tuple(versions)
+    node._saved = tuple(saved)
+
+
+# A view remembers its base and how to re-derive it from the base: ``replay(ns, x)``.
+# ``_view`` = (replay, error_message_for_inplace_or_None).
+
+
+def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
+              inplace_error: str | None = None) -> Tensor:
+    """Make ``out`` (whose array is a NumPy view of ``input``'s) a view in torch's sense:
+    same version counter, same base, and a way to replay the view from the base."""
+    out._counter = input._counter
+    base = input._base if input._base is not None else input
+    out._base = base
+    if inplace_error is None and not _grad_state.grad_enabled and (
+            input._requires_grad or base._requires_grad):
+        inplace_error = (
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "You can clarify your code by moving both the view and the inplace either both "
+            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked).")
+    if replay is not None and input._base is not None and input._view is not None:
+        first = input._view[0]
+        if first is None:
+            chain = None
+        else:
+            def chain(ns: Formulas, x: Any, _a=first, _b=replay) -> Any:
+                return _b(ns, _a(ns, x))
+    else:
+        chain = replay
+    out._view = (chain, inplace_error)
+    return out
+
+
+class CopySlices(Node):
+    """The base of a view that was modified in place: the gradient of the written region
+    goes to the new values, the rest to the base's old value."""
+
+    __slots__ = ("replay", "mask")
+
+    def backward(self, ns: Formulas, grads: list) -> tuple:
+        g = grads[0]
+        g_base = ns.mul(g, ns.constant(self.mask.astype(ns.np_dtype(g))))
+        g_view = self.replay(ns, g)
+        return (g_base, g_view)
+
+
+def _rebase_view(view: Tensor, res: Tensor) -> None:
+    base = view._base
+    replay = view._view[0] if view._view else None
+    if replay is None:
+        raise RuntimeError("this view cannot be modified in place while it requires grad; "
+                           "clone() it first.")
+    positions = replay(ns_array, np.arange(base._data.size).reshape(base._data.shape))
+    mask = np.ones(base._data.size, dtype=np.bool_)
+    mask[np.asarray(positions).ravel()] = False
+    node = CopySlices((edge(base), edge(res)))
+    node.replay = replay
+    node.mask = mask.reshape(base._data.shape)
+    base._grad_fn = node
+    base._output_nr = 0
+    base._requires_grad = True
+    prev = _grad_state.grad_enabled
+    _grad_state.grad_enabled = True
+    try:
+        fresh = replay(ns_tensor, base)
+    finally:
+        _grad_state.grad_enabled = prev
+    view._grad_fn = fresh._grad_fn
+    view._output_nr = fresh._output_nr
+    view._requires_grad = True

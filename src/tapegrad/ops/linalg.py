@@ -1,0 +1,143 @@
+"""Matrix products: matmul and its named cases (dot, mv, mm, bmm)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .define import Node, Tensor, edge, formula, needs_grad, record, tensor_method
+
+_make = Tensor._make
+
+
+class _MatmulNode(Node):
+    """a @ b with NumPy's (and torch's) rules for 1-D operands and batch broadcasting."""
+
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grads):
+        g = grads[0]
+        a, b = self.unpack(ns.graph)
+        need_a = self.next_functions[0][0] is not None
+        need_b = self.next_functions[1][0] is not None
+        ga = gb = None
+        an, bn = len(a.shape), len(b.shape)
+        if an == 1 and bn == 1:                      # dot: g is a scalar
+            ga = ns.mul(g, b) if need_a else None
+            gb = ns.mul(g, a) if need_b else None
+        elif an == 1:                                # (k) @ (..., k, n) -> (..., n)
+            g2 = ns.unsqueeze(g, -2)                 # (..., 1, n)
+            if need_a:
+                ga = ns.sum_to(ns.squeeze(ns.matmul(g2, ns.mT(b)), -2), tuple(a.shape))
+            if need_b:
+                gb = ns.sum_to(ns.mul(ns.unsqueeze(a, -1), g2), tuple(b.shape))
+        elif bn == 1:                                # (..., m, k) @ (k) -> (..., m)
+            g2 = ns.unsqueeze(g, -1)                 # (..., m, 1)
+            if need_a:
+                ga = ns.sum_to(ns.mul(g2, b), tuple(a.shape))
+            if need_b:
+                gb = ns.sum_to(ns.squeeze(ns.matmul(ns.mT(a), g2), -1), tuple(b.shape))
+        else:
+            if need_a:
+                ga = ns.sum_to(ns.matmul(g, ns.mT(b)), tuple(a.shape))
+            if need_b:
+                gb = ns.sum_to(ns.matmul(ns.mT(a), g), tuple(b.shape))
+        return (ga, gb)
+
+
+_NODES = {name: type(name, (_MatmulNode,), {"__slots__": ()})
+          for name in ("DotBackward0", "MvBackward0", "MmBackward0", "BmmBackward0",
+                       "UnsafeViewBackward0", "MatmulBackward0")}
+
+
+def _node_name(an: int, bn: int) -> str:
+    if an == 1 and bn == 1:
+        return "DotBackward0"
+    if an == 2 and bn == 1:
+        return "MvBackward0"
+    if an == 2 and bn == 2:
+        return "MmBackward0"
+    if an == 3 and bn == 3:
+        return "BmmBackward0"
+    if an >= 3 and bn <= 2:
+        return "UnsafeViewBackward0"
+    return "MatmulBackward0"
+
+
+def _check(a: np.ndarray, b: np.ndarray, fn: str) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to {fn} need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_dt.from_numpy_dtype(a.dtype).name.replace('float32', 'float')} "
+                           f"!= {_dt.from_numpy_dtype(b.dtype).name.replace('float32', 'float')}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        if a.ndim == 1 and b.ndim == 1:
+            n, m = a.shape[0], b.shape[0]
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] "
+                               "to have the same number of elements, but got "
+                               f"{n} and {m} elements respectively")
+        if a.ndim == 2 and b.ndim == 1:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x"
+                               f"{a.shape[1]}), vec ({b.shape[0]})")
+        ash = "x".join(map(str, a.shape if a.ndim > 1 else (1,) + a.shape))
+        bsh = "x".join(map(str, b.shape))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ash} and {bsh})")
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """torch.matmul(input, other)"""
+    a, b = input._data, other._data
+    _check(a, b, "matmul")
+    out = np.asarray(np.matmul(a, b))
+    if not needs_grad(input, other):
+        return _make(out)
+    node = _NODES[_node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
+    node._saved = (input, other)
+    node._versions = (input._counter.value, other._counter.value)
+    return record(node, out)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """torch.mm(input, mat2): 2-D only."""
+    if input._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """torch.mv(input, vec)"""
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {vec._data.ndim}, "
+                           f"{input._data.ndim}, {vec._data.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    """torch.dot(input, other): 1-D only."""
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
+                           f"{other._data.ndim}D tensors")
+    return matmul(input, other)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """torch.bmm(input, mat2): batches of matrices, 3-D only."""
+    if input._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    return matmul(input, mat2)
+
+
+for _name, _fn in {"matmul": matmul, "mm": mm, "mv": mv, "dot": dot, "bmm": bmm,
+                   "__matmul__": matmul}.items():
+    tensor_method(_name)(_fn)
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+formula("matmul", np.matmul, matmul)

@@ -1,0 +1,506 @@
+"""Elementwise ops: arithmetic, powers, exp/log, trig, activations, comparisons.
+
+Each entry is one op: its NumPy forward, then its derivative, read as
+``d(op)/d(input) * grad``. Broadcasting and dtype casts of gradients are
+undone centrally (``define.BinaryNode``), never here.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .define import (
+    Node,
+    Tensor,
+    as_tensor_arg,
+    binary,
+    edge,
+    formula,
+    inplace,
+    needs_grad,
+    record,
+    save_values,
+    tensor_method,
+    unary,
+)
+
+_make = Tensor._make
+
+# -- arithmetic --------------------------------------------------------------------------
+
+_add = binary("add", np.add, self=lambda ns, g: g, other=lambda ns, g: g, method=False,
+              inplace_variant=False)
+_sub = binary("sub", np.subtract, self=lambda ns, g: g, other=lambda ns, g: ns.neg(g),
+              method=False, inplace_variant=False)
+mul = binary("mul", np.multiply,
+             self=lambda ns, g, other: ns.mul(g, other),
+             other=lambda ns, g, self: ns.mul(g, self))
+_div = binary("div", np.true_divide, to_float=True,
+              self=lambda ns, g, other: ns.div(g, other),
+              other=lambda ns, g, self, other: ns.neg(ns.div(ns.mul(g, self),
+                                                               ns.mul(other, other))),
+              method=False, inplace_variant=False)
+# ``1 - x``: torch records the reversed subtraction as its own node.
+_rsub = binary("rsub", lambda a, b: np.subtract(b, a), node="RsubBackward1",
+               self=lambda ns, g: ns.neg(g), other=lambda ns, g: g, method=False,
+               inplace_variant=False)
+
+
+def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """torch.add(input, other, *, alpha=1): input + alpha * other"""
+    if alpha != 1:
+        other = mul(as_tensor_arg(other), alpha) if not isinstance(other, Tensor) else mul(
+            other, alpha)
+    return _add(input, other)
+
+
+def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """torch.sub(input, other, *, alpha=1): input - alpha * other"""
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_ and (
+            isinstance(other, Tensor) and other._data.dtype == np.bool_):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    return _sub(input, other)
+
+
+def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """torch.rsub(input, other): other - alpha * input"""
+    if alpha != 1:
+        input = mul(input, alpha)
+    return _rsub(input, other)
+
+
+def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """torch.div(input, other, *, rounding_mode=None)"""
+    if rounding_mode is None:
+        return _div(input, other)
+    if rounding_mode == "trunc":
+        return _div_trunc(input, other)
+    if rounding_mode == "floor":
+        return _div_floor(input, other)
+    raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found '{rounding_mode}'")
+
+
+def _int_or_float_div(rounder):
+    def forward(a, b):
+        if np.result_type(a, b).kind in "iu":
+            if rounder is np.floor:
+                return np.floor_divide(a, b)
+            q = np.abs(a) // np.abs(b)
+            return np.where((a < 0) ^ (b < 0), -q, q).astype(np.result_type(a, b))
+        return rounder(np.true_divide(a, b))
+    return forward
+
+
+# Rounded division has zero gradient almost everywhere (torch: zeros).
+_div_trunc = binary("div", _int_or_float_div(np.trunc), node="DivBackward1",
+                    self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
+                    method=False, inplace_variant=False, register=False)
+_div_floor = binary("div", _int_or_float_div(np.floor), node="DivBackward1",
+                    self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
+                    method=False, inplace_variant=False, register=False)
+
+
+def true_divide(input: Tensor, other: Any) -> Tensor:
+    """torch.true_divide(input, other)"""
+    return _div(input, other)
+
+
+formula("add", np.add, add)
+formula("sub", np.subtract, sub)
+formula("div", np.true_divide, div)
+
+# -- powers ---------------------------------------------------------------------------------
+
+
+def _pow_scalar_grad(ns, g, self, other):
+    # torch: zero gradient for exponent 0 (even at self == 0).
+    if other == 0:
+        return ns.mul(g, 0)
+    return ns.mul(g, ns.mul(ns.pow(self, other - 1), other))
+
+
+def _pow_self_grad(ns, g, self, other):
+    # d/dself self**other = other * self**(other-1); 0 where other == 0.
+    d = ns.mul(other, ns.pow(self, ns.sub(other, 1)))
+    return ns.mul(g, ns.where(ns.eq(other, 0), 0.0, d))
+
+
+def _pow_other_grad(ns, g, self, result):
+    # d/dother self**other = self**other * log(self); 0 where self == 0 and other >= 0.
+    d = ns.mul(result, ns.log(self))
+    return ns.mul(g, ns.where(ns.eq(self, 0), 0.0, d))
+
+
+_pow_tensor_scalar = binary("pow", np.power, node="PowBackward0", self=_pow_scalar_grad,
+                            method=False, inplace_variant=False, register=False)
+_pow_tensor_tensor = binary("pow", np.power, node="PowBackward1", self=_pow_self_grad,
+                            other=_pow_other_grad, method=False, inplace_variant=False,
+                            register=False)
+
+
+def _pow_base_grad(ns, g, self, other, result):
+    # d/dx c**x = c**x * ln(c); torch takes 0 where c == 0 and x >= 0.
+    if other == 0:
+        return ns.mul(g, ns.where(ns.ge(self, 0), 0.0, ns.mul(result, -math.inf)))
+    return ns.mul(g, ns.mul(result, math.log(other) if other > 0 else math.nan))
+
+
+# ``2 ** x``: the base is a Python number (the op's "other").
+_pow_scalar_tensor = binary("pow", lambda a, b: np.power(b, a), node="PowBackward2",
+                            self=_pow_base_grad, method=False, inplace_variant=False,
+                            register=False)
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    """torch.pow(input, exponent): tensor**scalar, tensor**tensor or scalar**tensor."""
+    if not isinstance(input, Tensor):
+        return _rpow(as_tensor_arg(exponent, "exponent", "pow"), input)
+    if isinstance(exponent, Tensor):
+        return _pow_tensor_tensor(input, exponent)
+    a = input._data
+    if (a.dtype.kind in "iu" and isinstance(exponent, builtins.int)
+            and not isinstance(exponent, builtins.bool) and exponent < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return _pow_tensor_scalar(input, exponent)
+
+
+def _rpow(exponent: Tensor, base: Any) -> Tensor:
+    if isinstance(base, builtins.float) and exponent._data.dtype.kind in "biu":
+        exponent = exponent.to(_dt.get_default_dtype())
+    return _pow_scalar_tensor(exponent, base)
+
+
+def _pow_array(a: Any, b: Any) -> Any:
+    return np.power(a, b)
+
+
+formula("pow", _pow_array, pow)
+tensor_method("pow")(pow)
+
+
+@tensor_method("pow_")
+def pow_(self: Tensor, exponent: Any) -> Tensor:
+    return inplace(self, pow, "pow_", exponent)
+
+
+# -- unary math ------------------------------------------------------------------------------
+
+
+@unary(np.negative, to_float=False)
+def neg(ns, g):
+    return ns.neg(g)
+
+
+@unary(np.exp)
+def exp(ns, g, result):
+    return ns.mul(g, result)
+
+
+@unary(np.log)
+def log(ns, g, self):
+    return ns.div(g, self)
+
+
+@unary(np.sin)
+def sin(ns, g, self):
+    return ns.mul(g, ns.cos(self))
+
+
+@unary(np.cos)
+def cos(ns, g, self):
+    return ns.mul(g, ns.neg(ns.sin(self)))
+
+
+@unary(np.sqrt)
+def sqrt(ns, g, result):
+    return ns.div(g, ns.mul(result, 2))
+
+
+@unary(np.tanh)
+def tanh(ns, g, result):
+    return ns.mul(g, ns.rsub(ns.mul(result, result), 1))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # Stable on both tails: never exponentiates a positive number.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+@unary(_sigmoid)
+def sigmoid(ns, g, result):
+    return ns.mul(g, ns.mul(result, ns.rsub(result, 1)))
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind != "b" else x
+
+
+@unary(_relu, to_float=False)
+def relu(ns, g, result):
+    return ns.mul(g, ns.gt(result, 0))
+
+
+@unary(np.abs, to_float=False)
+def abs(ns, g, self):
+    return ns.mul(g, ns.sign(self))
+
+
+@unary(np.sign, to_float=False)
+def sign(ns, g):
+    return ns.mul(g, 0)
+
+
+formula("rsub", lambda a, b: np.subtract(b, a), rsub)
+
+
+def _reciprocal_forward(a: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.reciprocal(a)
+
+
+@unary(_reciprocal_forward)
+def reciprocal(ns, g, result):
+    return ns.mul(g, ns.neg(ns.mul(result, result)))
+
+
+# -- comparisons (never differentiable) --------------------------------------------------------
+
+def _compare(name: str, fn) -> Any:
+    op = binary(name, fn, method=True, inplace_variant=False)
+    return op
+
+
+eq = _compare("eq", np.equal)
+ne = _compare("ne", np.not_equal)
+lt = _compare("lt", np.less)
+le = _compare("le", np.less_equal)
+gt = _compare("gt", np.greater)
+ge = _compare("ge", np.greater_equal)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+# -- where and clamp -----------------------------------------------------------------------------
+
+
+class WhereBackward0(Node):
+    __slots__ = ("shapes",)
+    saved_names = ("condition",)
+
+    def backward(self, ns, grads):
+        g = grads[0]
+        (cond,) = self.unpack(False)
+        a_shape, a_dt, b_shape, b_dt = self.shapes
+        z = ns.constant(np.zeros((), dtype=ns.np_dtype(g)))
+        c = ns.constant(cond)
+        ga = gb = None
+        if self.next_functions[1][0] is not None:
+            ga = ns.sum_to(ns.where(c, g, z), a_shape)
+            if a_dt is not None and ns.np_dtype(ga) != a_dt:
+                ga = ns.cast(ga, a_dt)
+        if self.next_functions[2][0] is not None:
+            gb = ns.sum_to(ns.where(c, z, g), b_shape)
+            if b_dt is not None and ns.np_dtype(gb) != b_dt:
+                gb = ns.cast(gb, b_dt)
+        return (None, ga, gb)
+
+
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """torch.where(condition, input, other); torch.where(condition) gives nonzero indices."""
+    if input is None and other is None:
+        return tuple(_make(i) for i in np.nonzero(condition._data))
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {_dt.from_numpy_dtype(cond.dtype).scalar_name}")
+    tensors = [t for t in (input, other) if isinstance(t, Tensor)]
+    scalars = [s for s in (input, other) if not isinstance(s, Tensor)]
+    dt = _dt.result_np_dtype(tuple(t._data for t in tensors), tuple(scalars))
+    a = input._data.astype(dt, copy=False) if isinstance(input, Tensor) else input
+    b = other._data.astype(dt, copy=False) if isinstance(other, Tensor) else other
+    out = np.where(cond, a, b).astype(dt, copy=False)
+    if not needs_grad(input, other):
+        return _make(out)
+    node = WhereBackward0((edge(None), edge(input), edge(other)))
+    node.shapes = (np.shape(a), input._data.dtype if isinstance(input, Tensor) else None,
+                   np.shape(b), other._data.dtype if isinstance(other, Tensor) else None)
+    save_values(node, (cond,))
+    return record(node, out)
+
+
+def _where_array(c, a, b):
+    return np.where(c, a, b)
+
+
+formula("where", _where_array, where)
+formula("eq", np.equal, eq)
+formula("gt", np.greater, gt)
+formula("ge", np.greater_equal, ge)
+
+
+class ClampBackward1(Node):
+    """clamp with scalar bounds: the gradient passes where min <= x <= max (inclusive)."""
+
+    __slots__ = ("min", "max")
+    saved_names = ("self",)
+
+    def backward(self, ns, grads):
+        (x,) = self.unpack(False)
+        inside = np.ones(x.shape, dtype=np.bool_)
+        if self.min is not None:
+            inside &= x >= self.min
+        if self.max is not None:
+            inside &= x <= self.max
+        return (ns.mul(grads[0], ns.constant(inside)),)
+
+
+class ClampBackward0(Node):
+    """clamp with tensor bounds: gradient to x inside, to a bound where it is active."""
+
+    __slots__ = ("shapes",)
+    saved_names = ("self", "min", "max")
+
+    def backward(self, ns, grads):
+        g = grads[0]
+        x, lo, hi = self.unpack(False)
+        inside = np.ones(x.shape, dtype=np.bool_)
+        if lo is not None:
+            inside = inside & (x >= lo)
+        if hi is not None:
+            inside = inside & (x <= hi)
+        zero = ns.constant(np.zeros((), ns.np_dtype(g)))
+        out = [ns.where(ns.constant(inside), g, zero), None, None]
+        shape = self.shapes
+        if lo is not None and self.next_functions[1][0] is not None:
+            act = (x < lo) if hi is None else (x < lo) & ~(lo > hi)
+            out[1] = ns.sum_to(ns.where(ns.constant(np.broadcast_to(act, g.shape)), g, zero),
+                               shape[1])
+        if hi is not None and self.next_functions[2][0] is not None:
+            act = (x > hi) | ((lo > hi) if lo is not None else False)
+            out[2] = ns.sum_to(ns.where(ns.constant(np.broadcast_to(act, g.shape)), g, zero),
+                               shape[2])
+        out[0] = ns.sum_to(out[0], shape[0])
+        return tuple(out)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """torch.clamp(input, min=None, max=None)"""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensor(input, min, max)
+    a = input._data
+    if a.dtype.kind in "iub" and (isinstance(min, builtins.float) or
+                                  isinstance(max, builtins.float)):
+        a = a.astype(_dt.get_default_dtype().np)
+    out = a
+    if min is not None:
+        out = np.maximum(out, np.asarray(min, dtype=a.dtype))
+    if max is not None:
+        out = np.minimum(out, np.asarray(max, dtype=a.dtype))
+    if out is a:
+        out = a.copy()
+    if not needs_grad(input):
+        return _make(out)
+    node = ClampBackward1((edge(input),))
+    node.min, node.max = min, max
+    save_values(node, (input,))
+    return record(node, out)
+
+
+def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
+    lo = min._data if isinstance(min, Tensor) else (None if min is None else np.asarray(min))
+    hi = max._data if isinstance(max, Tensor) else (None if max is None else np.asarray(max))
+    dt = _dt.result_np_dtype(tuple(t._data for t in (input, min, max) if isinstance(t, Tensor)))
+    x = input._data.astype(dt, copy=False)
+    out = x
+    # torch: min then max, so where min > max the result is max.
+    if lo is not None:
+        out = np.maximum(out, lo.astype(dt, copy=False))
+    if hi is not None:
+        out = np.minimum(out, hi.astype(dt, copy=False))
+    if not needs_grad(input, min, max):
+        return _make(np.array(out, dtype=dt))
+    node = ClampBackward0((edge(input), edge(min), edge(max)))
+    node.shapes = (x.shape, np.shape(lo) if lo is not None else None,
+                   np.shape(hi) if hi is not None else None)
+    save_values(node, (input, min if isinstance(min, Tensor) else None,
+                       max if isinstance(max, Tensor) else None))
+    return record(node, np.broadcast_to(out, np.broadcast_shapes(
+        *(s for s in (x.shape, np.shape(lo) if lo is not None else (),
+                      np.shape(hi) if hi is not None else ()))).copy()))
+
+
+clip = clamp
+tensor_method("clamp", "clip")(clamp)
+
+
+@tensor_method("clamp_", "clip_")
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    return inplace(self, clamp, "clamp_", min, max)
+
+
+def _cast_array(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    return a.astype(dtype)
+
+
+# -- operators ------------------------------------------------------------------------------------
+
+def _reverse(fn):
+    def reflected(self: Tensor, other: Any) -> Tensor:
+        return fn(as_tensor_arg(other, "other", fn.__name__), self)
+    return reflected
+
+
+def _rtruediv(self: Tensor, other: Any) -> Tensor:
+    # torch computes ``c / x`` as ``reciprocal(x) * c``.
+    if isinstance(other, Tensor):
+        return div(other, self)
+    if self._data.dtype.kind in "biu":
+        self = self.to(_dt.get_default_dtype())
+    return mul(reciprocal(self), other)
+
+
+def _rpow_method(self: Tensor, other: Any) -> Tensor:
+    return _rpow(self, other)
+
+
+def _rsub_method(self: Tensor, other: Any) -> Tensor:
+    return rsub(self, other)
+
+
+for _name, _fn in {
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub_method,
+    "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": _rtruediv,
+    "__pow__": pow, "__rpow__": _rpow_method, "__neg__": neg, "__abs__": abs,
+    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "add": add, "sub": sub, "div": div, "subtract": sub, "multiply": mul, "divide": div,
+    "true_divide": true_divide, "negative": neg, "absolute": abs, "rsub": rsub,
+}.items():
+    setattr(Tensor, _name, _fn)
+
+
+def _inplace_method(fn, name):
+    def method(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
+        return inplace(self, fn, name, other, **kwargs)
+    method.__name__ = name
+    return method
+
+
+for _name, _fn in {"add_": add, "sub_": sub, "div_": div, "mul_": mul,
+                   "__iadd__": add, "__isub__": sub, "__imul__": mul, "__itruediv__": div,
+                   "subtract_": sub, "multiply_": mul, "divide_": div, "__ipow__": pow,
+                   "true_divide_": true_divide}.items():
+    setattr(Tensor, _name, _inplace_method(_fn, _name.strip("_") + "_"
+                                           if _name.startswith("__") else _name))
+
+del _name, _fn
