@@ -1,8 +1,8 @@
-"""Make ``import tapegrad`` work from a source checkout that is not installed."""
+"""Test setup: import tapegrad from this checkout's src/ (ahead of any installed copy)."""
 
-import importlib.util
-import pathlib
+import os
 import sys
 
-if importlib.util.find_spec("tapegrad") is None:
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "src"))
+_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+if _SRC not in sys.path:
+    sys.path.insert(0, _SRC)
