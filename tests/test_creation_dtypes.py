@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from parity import assert_same
 
 import tapegrad as tg
-from parity import assert_same
 
 torch = pytest.importorskip("torch")
 
