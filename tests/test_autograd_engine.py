@@ -117,7 +117,7 @@ def test_execution_order_is_newest_ready_node_first():
         d = c * 2
         e = d * 2
         for name, v in zip("abcde", (a, b, c, d, e)):
-            v.register_hook(lambda g, name=name: order.append(name))
+            v.register_hook(lambda g, name=name, order=order: order.append(name))
         e.backward()
         orders.append(order)
     assert orders[0] == orders[1] == ["e", "d", "c", "b", "a"]
@@ -133,7 +133,7 @@ def test_execution_order_of_branches_matches_torch():
         r = p * q
         s = p + r
         for name, v in zip("xpqrs", (x, p, q, r, s)):
-            v.register_hook(lambda g, name=name: order.append(name))
+            v.register_hook(lambda g, name=name, order=order: order.append(name))
         s.backward()
         orders.append(order)
     assert orders[0] == orders[1]
