@@ -90,10 +90,33 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
     np_dtype = _dt.to_numpy_dtype(dtype) if dtype is not None else _infer_dtype(data)
     if isinstance(data, (str, bytes)) or data is None:
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    arr = np.array(_to_nested(data), dtype=np_dtype)
+    try:
+        arr = np.array(_to_nested(data), dtype=np_dtype)
+    except ValueError as e:
+        if "inhomogeneous" not in str(e):
+            raise
+        raise _ragged_error(data) from None
     if arr.dtype == object:
         raise TypeError("new(): invalid data type 'object'")
     return _finish(arr, requires_grad)
+
+
+def _ragged_error(data: Any) -> Exception:
+    """torch's text for nested lists of unequal lengths, found breadth-first."""
+    level, dim = [data], 0
+    while True:
+        seqs = [d for d in level if isinstance(d, (list, tuple))]
+        if not seqs:
+            return ValueError("expected a sequence of equal lengths")
+        want = len(seqs[0])
+        for d in level:
+            if not isinstance(d, (list, tuple)):
+                return TypeError("not a sequence")
+            if len(d) != want:
+                return ValueError(f"expected sequence of length {want} at dim {dim} "
+                                  f"(got {len(d)})")
+        level = [x for d in seqs for x in d]
+        dim += 1
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -326,6 +349,8 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
     """torch.randint(low=0, high, size): int64 unless dtype says otherwise."""
     if high is None:
         low, high = 0, low
+    elif not isinstance(high, (int, np.integer)) and size == ():
+        low, high, size = 0, low, high      # torch.randint(high, size)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")

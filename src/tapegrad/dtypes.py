@@ -188,6 +188,26 @@ def _scalar_category(v) -> builtins.int:
 _SCALAR_DEFAULT = {_BOOL: np.dtype(np.bool_), _INT: np.dtype(np.int64)}
 
 
+def _combine_tiers(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """torch's rule for a higher-priority tier (dim tensors) meeting a lower one (0-d
+    tensors, then Python scalars): the lower tier counts only if its category is higher."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    kh, kl = higher.kind, lower.kind
+    if kh == "c":
+        return higher
+    if kl == "c":
+        # float32 tensor with a complex128 0-d tensor -> complex64 (precision of higher)
+        return _FROM_NP[higher].to_complex().np if kh == "f" else lower
+    if kh == "f":
+        return higher
+    if kh == "b" or kl == "f":
+        return _promote_np(higher, lower)
+    return higher
+
+
 def result_np_dtype(arrays: tuple, scalars: tuple = ()) -> np.dtype:
     """torch's result dtype for tensors' arrays and Python scalars (three-tier rule)."""
     dim_t = zero_t = None
@@ -196,24 +216,16 @@ def result_np_dtype(arrays: tuple, scalars: tuple = ()) -> np.dtype:
             dim_t = a.dtype if dim_t is None else _promote_np(dim_t, a.dtype)
         else:
             zero_t = a.dtype if zero_t is None else _promote_np(zero_t, a.dtype)
-    result = dim_t
-    if zero_t is not None:
-        if result is None or _category_of_np(zero_t) > _category_of_np(result):
-            result = zero_t if result is None else _promote_np(result, zero_t)
+    scalar_t = None
     if scalars:
         cat = max(_scalar_category(s) for s in scalars)
-        if result is None or cat > _category_of_np(result):
-            if cat == _FLOAT:
-                sd = _default.np
-            elif cat == _COMPLEX:
-                sd = _default_complex().np
-                # torch: float64 tensor * 1j -> complex128
-                if result is not None and result == np.float64:
-                    sd = complex128.np
-            else:
-                sd = _SCALAR_DEFAULT[cat]
-            result = sd if result is None else _promote_np(result, sd)
-    return result
+        if cat == _FLOAT:
+            scalar_t = _default.np
+        elif cat == _COMPLEX:
+            scalar_t = _default_complex().np
+        else:
+            scalar_t = _SCALAR_DEFAULT[cat]
+    return _combine_tiers(dim_t, _combine_tiers(zero_t, scalar_t))
 
 
 def result_type(*operands) -> dtype:

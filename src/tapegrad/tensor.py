@@ -384,14 +384,13 @@ class Tensor:
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
-    def _scalar(self, kind: type) -> Any:
-        if self._requires_grad:
+    def _scalar(self, kind: type, warn: builtins.bool = True) -> Any:
+        if warn and self._requires_grad:
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                           "unexpected behavior.\nConsider using tensor.detach() first.",
                           UserWarning, stacklevel=3)
         if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
-                               "to Scalar")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return kind(self._data.reshape(()).item())
 
     def __float__(self) -> builtins.float:
@@ -407,7 +406,7 @@ class Tensor:
         return builtins.int(self._data.reshape(()).item())
 
     def __complex__(self) -> builtins.complex:
-        return self._scalar(builtins.complex)
+        return self._scalar(builtins.complex, warn=False)
 
     def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
@@ -418,7 +417,9 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
             return format(self._data.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __repr__(self) -> str:
         from .printing import tensor_repr

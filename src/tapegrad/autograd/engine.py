@@ -295,7 +295,9 @@ def _accumulate(variable, g, create_graph: bool) -> None:
             g = g.to(variable.dtype)
         old = variable._grad
         if old is None:
-            variable._grad = g if g._requires_grad else Tensor._make(g._data.copy())
+            # torch copies into a fresh tensor; with history that copy is CopyBackwards.
+            fresh = Tensor._make(np.empty_like(g._data))
+            variable._grad = fresh.copy_(g) if g._requires_grad else fresh.copy_(g.detach())
         else:
             variable._grad = old + g
     else:
