@@ -18,9 +18,9 @@ SRC = os.path.join(os.path.dirname(HERE), "src")
 if SRC not in sys.path:
     sys.path.insert(0, SRC)
 
-import numpy as np  # noqa: E402
+import numpy as np  # noqa: E402, F401  (re-exported to the scripts)
 
-import tapegrad  # noqa: E402
+import tapegrad  # noqa: E402, F401
 
 try:
     import torch
@@ -98,7 +98,8 @@ class Table:
             r1 = f"{med / ref:.2f}x" if ref else "-"
             r2 = f"{med / tref:.2f}x" if tref else "-"
             span = f"({min(ts) * self.scale:.3g}-{max(ts) * self.scale:.3g})"
-            lines.append(f"{w:<34}{impl:<18}{med * self.scale:>14.4g}  {span:<22}{r1:>10}" + (f"{r2:>10}" if reference != "torch" else ""))
+            tail = f"{r2:>10}" if reference != "torch" else ""
+            lines.append(f"{w:<34}{impl:<18}{med * self.scale:>14.4g}  {span:<22}{r1:>10}{tail}")
         return "\n".join(lines)
 
 

@@ -43,8 +43,8 @@ def run(quick: bool) -> str:
     every = n_steps // 10
     params, x, _, onehot = make_data(sizes=SMALL_SIZES, batch=32)
     step = implementations(params, x, onehot)["tapegrad"]
-    lines.append(f"== Memory over {n_steps} training steps after {WARMUP_STEPS} warm-up, MLP {SMALL_SIZES}, batch 32 "
-                 "(tapegrad) ==")
+    lines.append(f"== Memory over {n_steps} training steps after {WARMUP_STEPS} warm-up, "
+                 f"MLP {SMALL_SIZES}, batch 32 (tapegrad) ==")
     lines.append(f"{'step':>8}{'RSS MiB':>10}{'traced KiB':>12}")
     # NumPy keeps a bounded cache of small dimension/stride blocks that tracemalloc counts;
     # it fills in the first ~2,000 steps, so readings start after this warm-up.
