@@ -126,18 +126,21 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
             tick += 1
 
     check_nan = anomaly_state.enabled and anomaly_state.check_nan
+    anomaly = anomaly_state.enabled
+    heappush, heappop = heapq.heappush, heapq.heappop
     while heap:
-        node = heapq.heappop(heap)[2]
+        node = heappop(heap)[2]
+        node_type = type(node)
         grads = buffers.pop(node, None)
         if grads is not None:
-            if node._tensor_pre_hooks or type(node) is AccumulateGrad:
+            if node._tensor_pre_hooks or node_type is AccumulateGrad:
                 grads = _run_tensor_hooks(node, grads, create_graph)
             if node._retain:
                 _retain_grads(node, grads, create_graph)
-            if node in targets:
+            if targets and node in targets:
                 for nr, i in targets[node]:
                     captured[i] = grads[nr]
-                runs = (accumulate and type(node) is AccumulateGrad) or any(
+                runs = (accumulate and node_type is AccumulateGrad) or any(
                     nxt is not None and nxt in needed for nxt, _ in node.next_functions)
                 if not runs:
                     grads = None
@@ -146,29 +149,57 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
         else:
             if node._pre_hooks:
                 grads = _run_pre_hooks(node, grads, create_graph)
-            if type(node) is AccumulateGrad:
-                if accumulate:
-                    _accumulate(node.variable, grads[0], create_graph)
+            if node_type is AccumulateGrad:
                 if node._post_hooks:
+                    if accumulate:
+                        _accumulate(node.variable, grads[0], create_graph)
                     _run_post_hooks(node, (), grads, create_graph)
+                elif accumulate:
+                    g = grads[0]
+                    # Drop the engine's other references so that an unshared gradient
+                    # array can be adopted as .grad instead of copied (see _OWNED_REFCOUNT).
+                    del grads
+                    _accumulate(node.variable, g, create_graph)
+                    g = None
+                outs = None
                 continue
-            outs = _call_node(node, ns, grads, create_graph, check_nan)
+            if anomaly:
+                outs = _call_node(node, ns, grads, create_graph, check_nan)
+            else:
+                outs = node.backward(ns, grads)
             if not keep_graph:
                 node.release()
             if node._post_hooks:
                 outs = _run_post_hooks(node, outs, grads, create_graph)
-        for i, (nxt, nr) in enumerate(node.next_functions):
+            del grads                      # free the incoming gradients before the next node
+        i = 0
+        for nxt, nr in node.next_functions:
             if nxt is None or (needed is not None and nxt not in needed):
+                i += 1
                 continue
             if outs is not None:
                 g = outs[i]
                 if g is not None:
-                    _add_to_buffer(buffers, nxt, nr, g)
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        n_out = _n_outputs(nxt)
+                        if n_out == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            buf = buffers[nxt] = [None] * n_out
+                            buf[nr] = g
+                    else:
+                        cur = buf[nr]
+                        # Never add in place into an incoming gradient: it may be shared
+                        # (a user's tensor, or the same array sent along two edges).
+                        buf[nr] = g if cur is None else cur + g
+            i += 1
             d = deps[nxt] - 1
             deps[nxt] = d
             if d == 0:
-                heapq.heappush(heap, (-nxt._seq, tick, nxt))
+                heappush(heap, (-nxt._seq, tick, nxt))
                 tick += 1
+        outs = g = None
     return captured
 
 
@@ -201,12 +232,26 @@ def _call_node(node: Node, ns, grads: list, create_graph: bool, check_nan: bool)
 def _add_to_buffer(buffers: dict, node: Node, nr: int, g) -> None:
     buf = buffers.get(node)
     if buf is None:
-        n_out = getattr(node, "n_outputs", 1)
-        buf = buffers[node] = [None] * n_out
+        buf = buffers[node] = [None] * _n_outputs(node)
     cur = buf[nr]
     # Never add in place into an incoming gradient: it may be shared (a user's tensor,
     # or the same array sent along two edges).
     buf[nr] = g if cur is None else cur + g
+
+
+# Node types whose instances may carry ``n_outputs`` (a slot or an instance dict); all
+# others have one output. Cached per type so that the common case costs no failed
+# attribute lookup (Node.__getattr__ is slow).
+_MAY_HAVE_OUTPUTS: dict[type, bool] = {}
+
+
+def _n_outputs(node: Node) -> int:
+    cls = type(node)
+    may = _MAY_HAVE_OUTPUTS.get(cls)
+    if may is None:
+        may = _MAY_HAVE_OUTPUTS[cls] = hasattr(cls, "n_outputs") or any(
+            "__dict__" in vars(k) for k in cls.__mro__ if k is not object)
+    return getattr(node, "n_outputs", 1) if may else 1
 
 
 def _wrap(g, create_graph: bool):
