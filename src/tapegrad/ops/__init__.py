@@ -1,3 +1,14 @@
 """Every differentiable op, each defined once with its derivative (see ``define``)."""
 
-from . import conversion, fill, join, linalg, pointwise, reduction, shape  # noqa: F401
+from . import (  # noqa: F401
+    binary_math,
+    conversion,
+    fill,
+    join,
+    linalg,
+    pointwise,
+    reduction,
+    reductions_extra,
+    shape,
+    unary_math,
+)

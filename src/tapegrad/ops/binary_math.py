@@ -1,0 +1,362 @@
+"""More two-input elementwise ops: maximum/minimum, fmax/fmin, atan2, hypot, remainder,
+fmod, floor_divide, logical and bitwise ops, and the three-input lerp/addcmul/addcdiv.
+
+Ties follow torch: ``maximum(a, b)`` with ``a == b`` sends half the gradient to each.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .define import (
+    Node,
+    Tensor,
+    as_tensor_arg,
+    binary,
+    edge,
+    formula,
+    inplace,
+    needs_grad,
+    record,
+    save_values,
+    tensor_method,
+    unary,
+)
+from .pointwise import div, le, lt
+from .unary_math import isnan
+
+_make = Tensor._make
+
+
+# -- maximum / minimum ---------------------------------------------------------------------------
+
+def _share(ns, g, self, other, winner):
+    """g where self wins, g/2 on ties, 0 where it loses (NaN: both get g, as torch)."""
+    loses = ns.logical_not(ns.logical_or(winner(self, other), ns.eq(self, other)))
+    half = ns.where(ns.eq(self, other), ns.mul(g, 0.5), g)
+    return ns.where(ns.logical_and(loses, ns.logical_not(ns.isnan(ns.sub(self, other)))),
+                    ns.mul(g, 0), half)
+
+
+maximum = binary("maximum", np.maximum,
+                 self=lambda ns, g, self, other: _share(ns, g, self, other, ns.gt),
+                 other=lambda ns, g, self, other: _share(ns, g, other, self, ns.gt),
+                 inplace_variant=False)
+minimum = binary("minimum", np.minimum,
+                 self=lambda ns, g, self, other: _share(ns, g, self, other, ns.lt),
+                 other=lambda ns, g, self, other: _share(ns, g, other, self, ns.lt),
+                 inplace_variant=False)
+
+
+def _fpick(ns, g, self, other, cmp):
+    # torch: self gets g where cmp(self, other) or other is NaN; other gets the rest.
+    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), g, ns.mul(g, 0))
+
+
+def _frest(ns, g, self, other, cmp):
+    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), ns.mul(g, 0), g)
+
+
+fmax = binary("fmax", np.fmax,
+              self=lambda ns, g, self, other: _fpick(ns, g, self, other, ns.ge),
+              other=lambda ns, g, self, other: _frest(ns, g, self, other, ns.ge),
+              inplace_variant=False)
+fmin = binary("fmin", np.fmin,
+              self=lambda ns, g, self, other: _fpick(ns, g, self, other, ns.le),
+              other=lambda ns, g, self, other: _frest(ns, g, self, other, ns.le),
+              inplace_variant=False)
+
+
+# -- atan2, hypot --------------------------------------------------------------------------------
+
+def _atan2_weight(ns, self, other):
+    # 1 / (x^2 + y^2), with 0 at the origin (torch's zero gradient at atan2(0, 0)).
+    r2 = ns.add(ns.mul(self, self), ns.mul(other, other))
+    zero = ns.eq(r2, 0)
+    return ns.where(zero, ns.mul(r2, 0), ns.div(1.0, ns.where(zero, ns.add(r2, 1), r2)))
+
+
+atan2 = binary("atan2", lambda a, b: np.arctan2(a, b), to_float=True,
+               self=lambda ns, g, self, other: ns.mul(g, ns.mul(other,
+                                                                _atan2_weight(ns, self, other))),
+               other=lambda ns, g, self, other: ns.mul(g, ns.mul(ns.neg(self),
+                                                                 _atan2_weight(ns, self, other))))
+arctan2 = atan2
+tensor_method("arctan2")(atan2)
+
+hypot = binary("hypot", np.hypot,
+               self=lambda ns, g, self, result: ns.mul(g, ns.div(self, result)),
+               other=lambda ns, g, other, result: ns.mul(g, ns.div(other, result)))
+
+
+# -- remainder, fmod, floor_divide ---------------------------------------------------------------
+
+def _quiet_binary(fn):
+    def forward(a, b):
+        with np.errstate(all="ignore"):
+            return fn(a, b)
+    return forward
+
+
+def _int_checked(fn, name):
+    def forward(a, b):
+        if np.result_type(a, b).kind in "iu" and np.any(np.asarray(b) == 0):
+            raise RuntimeError("ZeroDivisionError")
+        with np.errstate(all="ignore"):
+            return fn(a, b)
+    forward.__name__ = name
+    return forward
+
+
+def _remainder_other(ns, g, self, other):
+    return ns.mul(ns.neg(g), ns.floor(ns.div(self, other)))
+
+
+def _fmod_other(ns, g, self, other):
+    return ns.mul(ns.neg(g), ns.trunc(ns.div(self, other)))
+
+
+_remainder_tt = binary("remainder", _int_checked(np.remainder, "remainder"),
+                       node="RemainderBackward1", self=lambda ns, g: g,
+                       other=_remainder_other, method=False, inplace_variant=False)
+_remainder_ts = binary("remainder", _int_checked(np.remainder, "remainder"),
+                       node="RemainderBackward0", self=lambda ns, g: g, method=False,
+                       inplace_variant=False, register=False)
+_fmod_tt = binary("fmod", _int_checked(np.fmod, "fmod"), node="FmodBackward1",
+                  self=lambda ns, g: g, other=_fmod_other, method=False,
+                  inplace_variant=False)
+_fmod_ts = binary("fmod", _int_checked(np.fmod, "fmod"), node="FmodBackward0",
+                  self=lambda ns, g: g, method=False, inplace_variant=False, register=False)
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """torch.remainder(input, other): Python's modulus (sign of the divisor)."""
+    if isinstance(other, Tensor):
+        return _remainder_tt(as_tensor_arg(input, "input", "remainder"), other)
+    return _remainder_ts(input, other)
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:
+    """torch.fmod(input, other): C's fmod (sign of the dividend)."""
+    if isinstance(other, Tensor):
+        return _fmod_tt(input, other)
+    return _fmod_ts(input, other)
+
+
+def floor_divide(input: Tensor, other: Any) -> Tensor:
+    """torch.floor_divide(input, other). Differs from torch: the result never requires grad
+    (torch records a node whose backward is not implemented)."""
+    return div(input, other, rounding_mode="floor").detach()
+
+
+for _name, _fn in {"remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,
+                   "__mod__": remainder, "__floordiv__": floor_divide}.items():
+    tensor_method(_name)(_fn)
+    if not _name.startswith("__"):
+        def _make_inplace(fn, name):
+            def method(self: Tensor, other: Any) -> Tensor:
+                return inplace(self, fn, name, other)
+            method.__name__ = name
+            return method
+        tensor_method(_name + "_")(_make_inplace(_fn, _name + "_"))
+Tensor.__rmod__ = lambda self, other: remainder(as_tensor_arg(other), self)
+Tensor.__rfloordiv__ = lambda self, other: floor_divide(as_tensor_arg(other), self)
+Tensor.__imod__ = lambda self, other: inplace(self, remainder, "remainder_", other)
+Tensor.__ifloordiv__ = lambda self, other: inplace(self, floor_divide, "floor_divide_", other)
+
+
+# -- logical and bitwise (never differentiable) ----------------------------------------------------
+
+def _logical(fn):
+    def forward(a, b):
+        return fn(np.asarray(a).astype(bool), np.asarray(b).astype(bool))
+    return forward
+
+
+logical_and = binary("logical_and", _logical(np.logical_and))
+logical_or = binary("logical_or", _logical(np.logical_or))
+logical_xor = binary("logical_xor", _logical(np.logical_xor))
+logical_not = unary(lambda a: np.logical_not(a), name="logical_not", to_float=False,
+                    differentiable=False)(lambda ns, g: g)
+
+
+def _bitwise(name: str, fn):
+    def forward(a, b):
+        kinds = {np.asarray(a).dtype.kind, np.asarray(b).dtype.kind}
+        if kinds & {"f", "c"}:
+            raise RuntimeError(f'"{name}_cpu" not implemented for '
+                               f"'{_dt.from_numpy_dtype(np.result_type(a, b)).scalar_name}'")
+        return fn(a, b)
+    return binary(name, forward)
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
+
+
+def _invert_forward(a):
+    if a.dtype.kind in "fc":
+        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for "
+                           f"'{_dt.from_numpy_dtype(a.dtype).scalar_name}'")
+    return np.invert(a)
+
+
+bitwise_not = unary(_invert_forward, name="bitwise_not", to_float=False,
+                    differentiable=False)(lambda ns, g: g)
+for _name, _fn in {"__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
+                   "__rand__": bitwise_and, "__ror__": bitwise_or, "__rxor__": bitwise_xor,
+                   "__invert__": bitwise_not}.items():
+    setattr(Tensor, _name, _fn)
+
+
+# -- three-input ops: lerp, addcmul, addcdiv -------------------------------------------------------
+
+class _TernaryNode(Node):
+    """Three broadcasting inputs; each gradient is summed back to its input's shape and dtype
+    here, once (as BinaryNode does for two)."""
+
+    __slots__ = ("shapes", "value")
+    grads: tuple = ()
+
+    def backward(self, ns, grads):
+        g = grads[0]
+        saved = self.unpack(ns.graph)
+        out = []
+        for i, fn in enumerate(self.grads):
+            if self.next_functions[i][0] is None or fn is None:
+                out.append(None)
+                continue
+            gi = fn(ns, g, self.value, *saved)
+            shape, dtype = self.shapes[i]
+            if tuple(gi.shape) != shape:
+                gi = ns.sum_to(gi, shape)
+            if ns.np_dtype(gi) != dtype:
+                gi = ns.cast(gi, dtype)
+            out.append(gi)
+        return tuple(out)
+
+
+def _ternary_node(name: str, grads: tuple) -> type:
+    return type(name, (_TernaryNode,), {"__slots__": (), "grads": grads,
+                                        "saved_names": ("self", "tensor1", "tensor2")})
+
+
+LerpBackward0 = _ternary_node("LerpBackward0", (
+    lambda ns, g, w, a, b, c: ns.mul(g, 1 - w),
+    lambda ns, g, w, a, b, c: ns.mul(g, w), None))
+LerpBackward1 = _ternary_node("LerpBackward1", (
+    lambda ns, g, w, a, b, c: ns.mul(g, ns.rsub(c, 1)),
+    lambda ns, g, w, a, b, c: ns.mul(g, c),
+    lambda ns, g, w, a, b, c: ns.mul(g, ns.sub(b, a))))
+AddcmulBackward0 = _ternary_node("AddcmulBackward0", (
+    lambda ns, g, v, a, b, c: g,
+    lambda ns, g, v, a, b, c: ns.mul(g, ns.mul(c, v)),
+    lambda ns, g, v, a, b, c: ns.mul(g, ns.mul(b, v))))
+AddcdivBackward0 = _ternary_node("AddcdivBackward0", (
+    lambda ns, g, v, a, b, c: g,
+    lambda ns, g, v, a, b, c: ns.mul(g, ns.div(v, c)),
+    lambda ns, g, v, a, b, c: ns.mul(ns.neg(g), ns.div(ns.mul(b, v), ns.mul(c, c)))))
+
+
+def _ternary(node_cls: type, inputs: tuple, value: Any, forward) -> Tensor:
+    tensors = [t for t in inputs if isinstance(t, Tensor)]
+    dt = _dt.result_np_dtype(tuple(t._data for t in tensors),
+                             tuple(v for v in (*inputs, value)
+                                   if v is not None and not isinstance(v, Tensor)))
+    arrays = [t._data.astype(dt, copy=False) if isinstance(t, Tensor) else t for t in inputs]
+    try:
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    except ValueError:
+        from .define import broadcast_error
+        shapes = [np.shape(a) for a in arrays]
+        raise broadcast_error(*shapes) from None
+    with np.errstate(all="ignore"):
+        out = np.asarray(np.broadcast_to(forward(*arrays), shape), dtype=dt).copy()
+    if not needs_grad(*inputs):
+        return _make(out)
+    node = node_cls(tuple(edge(t) for t in inputs))
+    node.shapes = tuple((np.shape(a), a.dtype if isinstance(a, np.ndarray) else None)
+                        for a in arrays)
+    node.value = value
+    save_values(node, tuple(t if isinstance(t, Tensor) else None for t in inputs))
+    return record(node, out)
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """torch.lerp(input, end, weight): input + weight * (end - input)"""
+    if isinstance(weight, Tensor):
+        return _ternary(LerpBackward1, (input, end, weight), None,
+                        lambda a, b, w: a + w * (b - a))
+    return _ternary(LerpBackward0, (input, end, None), weight,
+                    lambda a, b, _: a + weight * (b - a))
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """torch.addcmul(input, tensor1, tensor2, *, value=1): input + value * tensor1 * tensor2"""
+    return _ternary(AddcmulBackward0, (input, tensor1, tensor2), value,
+                    lambda a, b, c: a + value * b * c)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """torch.addcdiv(input, tensor1, tensor2, *, value=1): input + value * tensor1 / tensor2"""
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic "
+            "addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / "
+            "tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "
+            "tensor2) for float inputs. The future addcdiv behavior is just the latter "
+            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    return _ternary(AddcdivBackward0, (input, tensor1, tensor2), value,
+                    lambda a, b, c: a + value * b / c)
+
+
+for _fn in (lerp, addcmul, addcdiv):
+    tensor_method(_fn.__name__)(_fn)
+
+    def _make_inplace3(fn, name):
+        def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+            return inplace(self, fn, name, *args, **kwargs)
+        method.__name__ = name
+        return method
+    tensor_method(_fn.__name__ + "_")(_make_inplace3(_fn, _fn.__name__ + "_"))
+
+
+# -- closeness -------------------------------------------------------------------------------------
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """torch.isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False)"""
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"{input.dtype.scalar_name} did not match "
+                           f"{other.dtype.scalar_name}")
+    return _make(np.isclose(input._data, other._data, rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """torch.allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool"""
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """torch.equal(input, other) -> bool: same shape and same values."""
+    a, b = input._data, other._data
+    return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
+
+
+for _fn in (isclose, allclose, equal):
+    tensor_method(_fn.__name__)(_fn)
+
+formula("logical_and", np.logical_and, logical_and)
+formula("logical_or", np.logical_or, logical_or)
+formula("lt", np.less, lt)
+formula("le", np.less_equal, le)
+_ = isnan   # registers ns.isnan
+del _name, _fn
