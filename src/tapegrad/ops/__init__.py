@@ -1,3 +1,14 @@
 """Every differentiable op, each defined once with its derivative (see ``define``)."""
 
-from . import conversion, fill, indexing, join, linalg, pointwise, reduction, shape  # noqa: F401
+from . import (  # noqa: F401
+    conversion,
+    decomp,
+    fill,
+    indexing,
+    join,
+    linalg,
+    matrix,
+    pointwise,
+    reduction,
+    shape,
+)
