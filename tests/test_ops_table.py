@@ -168,7 +168,7 @@ SPECS = [
     S("select", lambda T, a: T.select(a, 1, -1), [rand(2, 4)]),
     # -- indexing ------------------------------------------------------------------------------
     S("gather", lambda T, a: a.gather(1, idx(T, [[0, 0], [2, 1]])), [rand(3, 3)]),
-    S("scatter", lambda T, a, s: a.scatter(1, idx(T, [[0, 1], [2, 2]]), s),
+    S("scatter", lambda T, a, s: a.scatter(1, idx(T, [[0, 1, 2], [2, 0, 1]]), s),
       [rand(2, 3), rand(2, 3)]),
     S("scatter_value", lambda T, a: T.scatter(a, 0, idx(T, [[1, 0]]), value=2.0),
       [rand(2, 3)]),

@@ -112,9 +112,14 @@ LinalgSolveExBackward0 = _node_class("LinalgSolveExBackward0", _solve_rule)
 
 
 def _solve_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if b.ndim == a.ndim - 1:
-        return np.linalg.solve(a, b[..., None])[..., 0]
-    return np.linalg.solve(a, b)
+    if b.ndim == a.ndim - 1 and b.shape == a.shape[:-1] or b.ndim == 1:
+        b = b[..., None]
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        return np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]),
+                               np.broadcast_to(b, batch + b.shape[-2:]))[..., 0]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]),
+                           np.broadcast_to(b, batch + b.shape[-2:]))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:

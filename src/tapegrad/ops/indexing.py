@@ -419,10 +419,11 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     """torch.scatter(input, dim, index, src) / scatter(input, dim, index, value=...)"""
     if src is None:
         src = value
+    elif not isinstance(src, Tensor):
+        value = src
     src = _value_tensor(src, input, index._data.shape)
     dst, src_pos = _scatter_positions(input, dim, index, src._data.shape, "scatter")
-    name = "ScatterBackward0" if isinstance(src, Tensor) and src._data.shape else \
-        "ScatterBackward0"
+    name = "ScatterBackward1" if value is not None else "ScatterBackward0"
     return scatter_flat(input, dst, src, src_pos, False, name)
 
 
@@ -477,7 +478,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     dst = np.flatnonzero(mb)
     v = value if isinstance(value, Tensor) else as_tensor_arg(value, "value", "masked_fill")
     return scatter_flat(input, dst, v, np.zeros(dst.shape, np.int64), False,
-                        "MaskedFillBackward0")
+                        "MaskedFillBackward1" if isinstance(value, Tensor)
+                        else "MaskedFillBackward0")
 
 
 # -- scatter_reduce ----------------------------------------------------------------------------
@@ -781,7 +783,6 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
         outs.append(reshape(t, tuple(view)).expand(shape))
     if swap:
         outs[0], outs[1] = outs[1], outs[0]
-        outs = [o.transpose(0, 1) for o in outs]
     return tuple(outs)
 
 

@@ -50,7 +50,10 @@ class _FormulaNode(Node):
     def backward(self, ns, grads):
         vals = self.unpack(ns.graph)
         needs = tuple(e[0] is not None for e in self.next_functions)
-        out = type(self).rule(ns, grads, vals[:self.n_in], vals[self.n_in:], self.arg, needs)
+        outs = vals[self.n_in:]
+        grads = [ns.zeros(tuple(o.shape), ns.np_dtype(o)) if g is None else g
+                 for g, o in zip(grads, outs)]
+        out = type(self).rule(ns, grads, vals[:self.n_in], outs, self.arg, needs)
         return tuple(g if n else None for g, n in zip(out, needs))
 
 
