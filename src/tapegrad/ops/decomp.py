@@ -216,20 +216,20 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
 # -- eigh / svd -------------------------------------------------------------------------------
 
 
-def _gap_inverse(values: np.ndarray, square: bool) -> np.ndarray:
-    """F[i, j] = 1 / (v_j - v_i) (of squares for svd) off the diagonal, 0 on it."""
-    v = values ** 2 if square else values
-    diff = v[..., None, :] - v[..., :, None]
-    eye = np.eye(v.shape[-1], dtype=bool)
-    with np.errstate(divide="ignore"):
-        f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
-    return f.astype(values.dtype)
+def _gap_inverse(ns, values: Any, square: bool) -> Any:
+    """F[i, j] = 1 / (v_j - v_i) (of squares for svd) off the diagonal, 0 on it; a
+    function of the values, so that second derivatives see it change."""
+    v = ns.mul(values, values) if square else values
+    diff = ns.sub(ns.unsqueeze(v, -2), ns.unsqueeze(v, -1))
+    eye = np.eye(v.shape[-1], dtype=ns.np_dtype(v))
+    f = ns.reciprocal(ns.add(diff, ns.constant(eye)))
+    return ns.mul(f, ns.constant(1 - eye))
 
 
 def _eigh_rule(ns, grads, ins, outs, arg, needs):
     lam, v = outs
     gl, gv = grads
-    f = ns.constant(_gap_inverse(ns.unwrap(lam), False))
+    f = _gap_inverse(ns, lam, False)
     inner = ns.mul(f, ns.matmul(_mT(ns, v), gv))
     inner = ns.add(inner, _diag_embed(ns, gl))
     ga = ns.matmul(ns.matmul(v, inner), _mT(ns, v))
@@ -261,7 +261,7 @@ def _svd_rule(ns, grads, ins, outs, arg, needs):
     gu, gs, gvh = grads
     a = ins[0]
     v, gv = _mT(ns, vh), _mT(ns, gvh)
-    f = ns.constant(_gap_inverse(ns.unwrap(s), True))
+    f = _gap_inverse(ns, s, True)
     s_mat = _diag_embed(ns, s)
     s_inv = _diag_embed(ns, ns.reciprocal(s))
     ut_gu = ns.matmul(_mT(ns, u), gu)
