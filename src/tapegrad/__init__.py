@@ -105,8 +105,57 @@ from .ops.binary_math import (
     remainder,
 )
 from .ops.conversion import clone
+from .ops.indexing import (
+    argwhere,
+    chunk,
+    diagonal,
+    flip,
+    gather,
+    hstack,
+    index_add,
+    index_select,
+    masked_fill,
+    masked_select,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    nonzero,
+    repeat_interleave,
+    roll,
+    row_stack,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    select,
+    split,
+    take,
+    take_along_dim,
+    tile,
+    trace,
+    tril_indices,
+    triu_indices,
+    unflatten,
+    unique,
+    vstack,
+)
+from .ops.indexing import pad as _pad
 from .ops.join import cat, concat, concatenate, stack
 from .ops.linalg import bmm, dot, matmul, mm, mv
+from .ops.matrix import (
+    addmm,
+    baddbmm,
+    cross,
+    diag,
+    einsum,
+    ger,
+    kron,
+    outer,
+    tensordot,
+    tril,
+    triu,
+    vdot,
+)
 from .ops.pointwise import (
     abs,
     add,
@@ -257,4 +306,4 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import optim  # noqa: E402  (needs the ops above)
+from . import linalg, optim  # noqa: E402  (needs the ops above)

@@ -3,9 +3,12 @@
 from . import (  # noqa: F401
     binary_math,
     conversion,
+    decomp,
     fill,
+    indexing,
     join,
     linalg,
+    matrix,
     pointwise,
     reduction,
     reductions_extra,

@@ -48,7 +48,7 @@ class _MatmulNode(Node):
 
 _NODES = {name: type(name, (_MatmulNode,), {"__slots__": ()})
           for name in ("DotBackward0", "MvBackward0", "MmBackward0", "BmmBackward0",
-                       "UnsafeViewBackward0", "MatmulBackward0")}
+                       "UnsafeViewBackward0", "SqueezeBackward4", "CloneBackward0")}
 
 
 def _node_name(an: int, bn: int) -> str:
@@ -58,11 +58,11 @@ def _node_name(an: int, bn: int) -> str:
         return "MvBackward0"
     if an == 2 and bn == 2:
         return "MmBackward0"
-    if an == 3 and bn == 3:
-        return "BmmBackward0"
-    if an >= 3 and bn <= 2:
-        return "UnsafeViewBackward0"
-    return "MatmulBackward0"
+    if an == 1 and bn == 2:
+        return "SqueezeBackward4"
+    if an == 2:                                  # torch transposes, batches, and copies
+        return "CloneBackward0"
+    return "UnsafeViewBackward0"
 
 
 def _check(a: np.ndarray, b: np.ndarray, fn: str) -> None:
@@ -91,12 +91,17 @@ def _check(a: np.ndarray, b: np.ndarray, fn: str) -> None:
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """torch.matmul(input, other)"""
+    return _matmul(input, other, None)
+
+
+def _matmul(input: Tensor, other: Tensor, node_name: str | None) -> Tensor:
+    """matmul, its node named as the calling function's (bmm) or as matmul's."""
     a, b = input._data, other._data
     _check(a, b, "matmul")
     out = np.asarray(np.matmul(a, b))
     if not needs_grad(input, other):
         return _make(out)
-    node = _NODES[_node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
+    node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
     node._saved = (input, other)
     node._versions = (input._counter.value, other._counter.value)
     return record(node, out)
@@ -133,7 +138,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._data.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    return matmul(input, mat2)
+    return _matmul(input, mat2, "BmmBackward0")
 
 
 for _name, _fn in {"matmul": matmul, "mm": mm, "mv": mv, "dot": dot, "bmm": bmm,
