@@ -1,6 +1,6 @@
 """tapegrad.autograd: the engine's public face (backward, grad), grad modes, anomaly mode."""
 
-from . import graph
+from . import function, graph
 from .anomaly import (
            detect_anomaly,
            is_anomaly_check_nan_enabled,
@@ -8,8 +8,10 @@ from .anomaly import (
            set_detect_anomaly,
 )
 from .api import backward, grad
+from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 
-__all__ = ["backward", "grad", "graph", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["backward", "grad", "graph", "function", "Function", "FunctionCtx",
+           "once_differentiable", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled"]
