@@ -1,4 +1,5 @@
-"""tapegrad.autograd: the engine's public face (backward, grad), grad modes, anomaly mode."""
+"""tapegrad.autograd: the engine's public face (backward, grad), grad modes, anomaly mode,
+custom Functions and gradcheck."""
 
 from . import function, graph
 from .anomaly import (
@@ -10,8 +11,9 @@ from .anomaly import (
 from .api import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["backward", "grad", "graph", "function", "Function", "FunctionCtx",
-           "once_differentiable", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["backward", "grad", "graph", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled"]
+           "is_anomaly_check_nan_enabled", "function", "Function", "FunctionCtx",
+           "once_differentiable", "gradcheck", "gradgradcheck", "GradcheckError"]
