@@ -1,7 +1,7 @@
 """tapegrad.autograd: the engine's public face (backward, grad), grad modes, anomaly mode,
 custom Functions and gradcheck."""
 
-from . import function, graph
+from . import function, functional, graph
 from .anomaly import (
            detect_anomaly,
            is_anomaly_check_nan_enabled,
@@ -15,5 +15,5 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "graph", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "function", "Function", "FunctionCtx",
+           "is_anomaly_check_nan_enabled", "function", "functional", "Function", "FunctionCtx",
            "once_differentiable", "gradcheck", "gradgradcheck", "GradcheckError"]
