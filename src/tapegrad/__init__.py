@@ -161,4 +161,4 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import optim  # noqa: E402  (needs the ops above)
+from . import func, optim  # noqa: E402, F401  (need the ops above)
