@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly import anomaly_state, forward_stack
 from .grad_mode import no_grad
 from .grad_mode import state as grad_state
 from .graph import Node
@@ -299,6 +300,8 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
             t._requires_grad = True
         result.append(t)
     ctx.n_outputs = len(outs)
+    if anomaly_state.enabled:
+        ctx.metadata["traceback_"] = forward_stack()
     ctx.output_meta = tuple(meta)
     ctx.input_meta = tuple((args[i]._data.shape, args[i]._data.dtype) for i in tensor_slots)
     _save(ctx)
