@@ -306,4 +306,4 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import linalg, optim  # noqa: E402  (needs the ops above)
+from . import func, linalg, optim  # noqa: E402, F401  (need the ops above)
