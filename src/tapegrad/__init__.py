@@ -162,3 +162,4 @@ def detach(input: Tensor) -> Tensor:
 
 
 from . import optim  # noqa: E402  (needs the ops above)
+from . import nn  # noqa: E402  (needs the ops above)
