@@ -161,5 +161,4 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import optim  # noqa: E402  (needs the ops above)
-from . import nn  # noqa: E402  (needs the ops above)
+from . import nn, optim  # noqa: E402  (need the ops above)

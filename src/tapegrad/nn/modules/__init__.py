@@ -1,8 +1,39 @@
 """The layers of tapegrad.nn, one family per module."""
 
+from .activation import (
+                         ELU,
+                         GELU,
+                         Hardtanh,
+                         LeakyReLU,
+                         LogSoftmax,
+                         Mish,
+                         ReLU,
+                         ReLU6,
+                         Sigmoid,
+                         SiLU,
+                         Softmax,
+                         Softplus,
+                         Tanh,
+)
 from .container import ModuleDict, ModuleList, Sequential
+from .dropout import Dropout
 from .flatten import Flatten, Identity, Unflatten
+from .linear import Bilinear, Linear
+from .loss import (
+                         BCELoss,
+                         BCEWithLogitsLoss,
+                         CrossEntropyLoss,
+                         HuberLoss,
+                         KLDivLoss,
+                         L1Loss,
+                         MSELoss,
+                         NLLLoss,
+                         SmoothL1Loss,
+)
 from .module import Module
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten",
-           "Unflatten"]
+           "Unflatten", "Linear", "Bilinear", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU",
+           "Mish", "Softplus", "Tanh", "Sigmoid", "Hardtanh", "ReLU6", "Softmax",
+           "LogSoftmax", "Dropout", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+           "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss"]

@@ -1,0 +1,345 @@
+"""nn.functional: the stateless forms of the layers and losses (torch.nn.functional)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import ops as _ops  # noqa: F401
+from ..creation import _rng
+from ..ops.pointwise import abs, clamp, exp, log, relu, sigmoid, tanh, where
+from ..ops.reduction import mean, sum
+from ..tensor import Tensor
+from ._ops import addmm
+from ._ops import elu as _elu
+from ._ops import gelu as _gelu
+from ._ops import hardtanh as _hardtanh
+from ._ops import leaky_relu as _leaky_relu
+from ._ops import log_softmax as _log_softmax
+from ._ops import mish as _mish
+from ._ops import silu as _silu
+from ._ops import softmax as _softmax
+from ._ops import softplus as _softplus
+
+__all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "mish",
+           "softplus", "tanh", "sigmoid", "hardtanh", "relu6", "softmax", "log_softmax",
+           "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
+           "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+
+_make = Tensor._make
+
+
+# -- linear ------------------------------------------------------------------------------
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """torch.nn.functional.linear(input, weight, bias=None): input @ weight.T + bias."""
+    if bias is None:
+        return input.matmul(weight.t())
+    if input.dim() == 2:
+        return addmm(bias, input, weight.t())
+    lead = tuple(input.shape[:-1])
+    flat = input.reshape(-1, input.shape[-1])
+    return addmm(bias, flat, weight.t()).reshape(*lead, weight.shape[0])
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
+             ) -> Tensor:
+    """torch.nn.functional.bilinear(input1, input2, weight, bias=None)"""
+    # y_o = x1^T W_o x2: (N, 1, 1, i) @ (O, i, j) -> (N, O, 1, j), times x2 (N, 1, j, 1)
+    x1 = input1.reshape(-1, 1, 1, input1.shape[-1])
+    x2 = input2.reshape(-1, 1, input2.shape[-1], 1)
+    out = x1.matmul(weight).matmul(x2).reshape(*input1.shape[:-1], weight.shape[0])
+    return out + bias if bias is not None else out
+
+
+# -- activations --------------------------------------------------------------------------
+
+
+def _maybe_inplace(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
+    if inplace:
+        input.copy_(out)
+        return input
+    return out
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """torch.nn.functional.leaky_relu(input, negative_slope=0.01, inplace=False)"""
+    return _maybe_inplace(input, _leaky_relu(input, negative_slope), inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """torch.nn.functional.elu(input, alpha=1.0, inplace=False)"""
+    return _maybe_inplace(input, _elu(input, alpha), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """torch.nn.functional.gelu(input, approximate='none')"""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _gelu(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """torch.nn.functional.silu(input, inplace=False)"""
+    return _maybe_inplace(input, _silu(input), inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """torch.nn.functional.mish(input, inplace=False)"""
+    return _maybe_inplace(input, _mish(input), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """torch.nn.functional.softplus(input, beta=1.0, threshold=20.0)"""
+    return _softplus(input, beta, threshold)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """torch.nn.functional.hardtanh(input, min_val=-1., max_val=1., inplace=False)"""
+    return _maybe_inplace(input, _hardtanh(input, min_val, max_val), inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """torch.nn.functional.relu6(input, inplace=False)"""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _softmax_dim(ndim: int) -> int:
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """torch.nn.functional.softmax(input, dim=None, dtype=None)"""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _softmax(input, _softmax_dim(input.dim()) if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """torch.nn.functional.log_softmax(input, dim=None, dtype=None)"""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _log_softmax(input, _softmax_dim(input.dim()) if dim is None else dim)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+            ) -> Tensor:
+    """torch.nn.functional.dropout(input, p=0.5, training=True, inplace=False)"""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    keep = _rng(None).random(tuple(input.shape)) >= p
+    scale = np.zeros((), input._data.dtype) if p == 1.0 else 1.0 / (1.0 - p)
+    mask = _make((keep * scale).astype(input._data.dtype))
+    return _maybe_inplace(input, input * mask, inplace)
+
+
+# -- losses -----------------------------------------------------------------------------
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return sum(loss)
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """torch.nn.functional.mse_loss(input, target, reduction='mean')"""
+    _check_reduction(reduction)
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean") -> Tensor:
+    """torch.nn.functional.l1_loss(input, target, reduction='mean')"""
+    _check_reduction(reduction)
+    return _reduce(abs(input - target), reduction)
+
+
+def _quadratic_then_linear(d: Tensor, cut: float, quad_scale: float, lin_scale: float
+                           ) -> Tensor:
+    """quad_scale * 0.5 d^2 where |d| < cut, else lin_scale * (|d| - 0.5 cut)."""
+    a = abs(d)
+    small = a._data < cut
+    return where(_make(small), d * d * (0.5 * quad_scale), (a - 0.5 * cut) * lin_scale)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """torch.nn.functional.smooth_l1_loss(input, target, reduction='mean', beta=1.0)"""
+    _check_reduction(reduction)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    return _reduce(_quadratic_then_linear(input - target, beta, 1.0 / beta, 1.0), reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """torch.nn.functional.huber_loss(input, target, reduction='mean', delta=1.0)"""
+    _check_reduction(reduction)
+    return _reduce(_quadratic_then_linear(input - target, delta, 1.0, delta), reduction)
+
+
+def _classes_last(input: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N * d1 * ..., C); (C,) -> (1, C)."""
+    if input.dim() == 1:
+        return input.reshape(1, -1)
+    if input.dim() == 2:
+        return input
+    perm = (0, *range(2, input.dim()), 1)
+    return input.permute(*perm).reshape(-1, input.shape[1])
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """torch.nn.functional.nll_loss(input, target, weight=None, ignore_index=-100,
+    reduction='mean')"""
+    _check_reduction(reduction)
+    if input.dim() >= 2 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+    flat = _classes_last(input)
+    t = target._data.reshape(-1)
+    valid = t != ignore_index
+    safe_t = np.where(valid, t, 0)
+    n_classes = flat.shape[1]
+    if ((safe_t < 0) | (safe_t >= n_classes)).any():
+        bad = int(safe_t[(safe_t < 0) | (safe_t >= n_classes)][0])
+        raise IndexError(f"Target {bad} is out of bounds.")
+    w = np.ones(n_classes, flat._data.dtype) if weight is None else weight._data
+    wt = np.where(valid, w[safe_t], 0).astype(flat._data.dtype)
+    picked = flat[np.arange(flat.shape[0]), safe_t]
+    losses = -(picked * _make(wt))
+    if reduction == "none":
+        return losses.reshape(*target.shape)
+    total = sum(losses)
+    if reduction == "sum":
+        return total
+    return total / _make(np.asarray(wt.sum(), dtype=wt.dtype))
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """torch.nn.functional.cross_entropy(input, target, weight=None, ignore_index=-100,
+    reduction='mean', label_smoothing=0.0)"""
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = log_softmax(input, class_dim)
+    n_classes = input.shape[class_dim]
+    if target.is_floating_point():                          # class probabilities
+        probs = target
+        if label_smoothing > 0:
+            probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
+        terms = logp * probs
+        if weight is not None:
+            shape = [1] * input.dim()
+            shape[class_dim] = n_classes
+            terms = terms * weight.reshape(*shape)
+        losses = -sum(terms, class_dim)
+        if reduction == "mean":
+            return sum(losses) / (input.numel() // n_classes)
+        return _reduce(losses, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0:
+        return nll
+    flat = _classes_last(logp)
+    t = target._data.reshape(-1)
+    valid = t != ignore_index
+    if weight is not None:
+        flat = flat * weight.reshape(1, -1)
+    smooth = -sum(flat, 1) * _make(valid.astype(flat._data.dtype))
+    if reduction == "none":
+        smooth = smooth.reshape(*target.shape)
+    elif reduction == "sum":
+        smooth = sum(smooth)
+    else:
+        if weight is None:
+            denom = valid.sum()
+        else:
+            denom = weight._data[np.where(valid, t, 0)][valid].sum()
+        smooth = sum(smooth) / _make(np.asarray(denom, dtype=flat._data.dtype))
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+def _check_same_size(input: Tensor, target: Tensor) -> None:
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the "
+                         f"input size ({input.shape}) is deprecated. Please ensure they have "
+                         "the same size.")
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """torch.nn.functional.binary_cross_entropy(input, target, weight=None, reduction='mean')"""
+    _check_reduction(reduction)
+    _check_same_size(input, target)
+    x = input._data
+    if ((x < 0) | (x > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    # torch clamps each log at -100 so that 0 * log(0) stays finite
+    log_x = clamp(log(input), min=-100)
+    log_1mx = clamp(log(1 - input), min=-100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average: Any = None,
+                                     reduce: Any = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """torch.nn.functional.binary_cross_entropy_with_logits(input, target, weight=None,
+    reduction='mean', pos_weight=None)"""
+    _check_reduction(reduction)
+    _check_same_size(input, target)
+    # log(1 + exp(-x)) computed stably as relu(-x) + log(1 + exp(-|x|))
+    log_sig_neg = relu(-input) + log(1 + exp(-abs(input)))
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * log_sig_neg
+    else:
+        loss = (1 - target) * input + log_sig_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """torch.nn.functional.kl_div(input, target, reduction='mean', log_target=False)"""
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        t = target._data
+        positive = _make(t > 0)
+        safe = where(positive, target, 1.0)
+        loss = where(positive, target * log(safe), 0.0) - target * input
+    if reduction == "batchmean":
+        total = sum(loss)
+        return total / input.shape[0] if input.dim() != 0 else total
+    return _reduce(loss, reduction)
