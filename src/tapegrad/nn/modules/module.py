@@ -379,9 +379,15 @@ class Module:
     # -- conversion ------------------------------------------------------------------
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Module.apply(fn): fn(submodule) for every submodule (children first), then self."""
-        order = list(self.modules())
-        for m in reversed(order):
-            fn(m)
+        # Post-order without recursion: a module runs after all of its children.
+        stack = [(self, False)]
+        while stack:
+            module, expanded = stack.pop()
+            if expanded:
+                fn(module)
+                continue
+            stack.append((module, True))
+            stack.extend((c, False) for c in reversed(list(module.children())))
         return self
 
     def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
