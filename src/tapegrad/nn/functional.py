@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import ops as _ops  # noqa: F401
 from ..creation import _rng
-from ..ops.pointwise import abs, clamp, exp, log, relu, sigmoid, tanh, where
+from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
 from ._ops import addmm
+from ._ops import binary_cross_entropy as _bce
 from ._ops import elu as _elu
 from ._ops import gelu as _gelu
 from ._ops import hardtanh as _hardtanh
@@ -298,10 +300,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     x = input._data
     if ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    # torch clamps each log at -100 so that 0 * log(0) stays finite
-    log_x = clamp(log(input), min=-100)
-    log_1mx = clamp(log(1 - input), min=-100)
-    loss = -(target * log_x + (1 - target) * log_1mx)
+    loss = _bce(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -332,6 +331,12 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     """torch.nn.functional.kl_div(input, target, reduction='mean', log_target=False)"""
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
     if log_target:
         loss = exp(target) * (target - input)
     else:
