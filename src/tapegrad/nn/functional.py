@@ -12,6 +12,7 @@ from ..creation import _rng
 from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
+from ._conv_ops import WindowSpec, convolution, im2col
 from ._ops import addmm
 from ._ops import binary_cross_entropy as _bce
 from ._ops import elu as _elu
@@ -27,7 +28,8 @@ from ._ops import softplus as _softplus
 __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "mish",
            "softplus", "tanh", "sigmoid", "hardtanh", "relu6", "softmax", "log_softmax",
            "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
-           "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+           "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+           "conv1d", "conv2d", "avg_pool1d", "avg_pool2d"]
 
 _make = Tensor._make
 
@@ -348,3 +350,98 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         total = sum(loss)
         return total / input.shape[0] if input.dim() != 0 else total
     return _reduce(loss, reduction)
+
+
+# -- convolution ----------------------------------------------------------------------------
+
+
+def _tuple(value: Any, n: int) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+def _conv_padding(padding: Any, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """torch's padding argument -> ((before, after), ...) per spatial dim."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * len(kernel)
+        if padding != "same":
+            raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                             "{'valid', 'same'}")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    return tuple((p, p) for p in _tuple(padding, len(kernel)))
+
+
+def _conv(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
+          padding: Any, dilation: Any, groups: int) -> Tensor:
+    unbatched = input.dim() == nd + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.dim() != nd + 2:
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"conv{nd}d, but got input of size: {list(input.shape)}")
+    c = input.shape[1]
+    if c != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} "
+            "channels instead")
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = _tuple(stride, nd), _tuple(dilation, nd)
+    spec = WindowSpec(tuple(input.shape), kernel, stride,
+                      _conv_padding(padding, kernel, stride, dilation), dilation)
+    out = convolution(input, weight, bias, spec, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """torch.nn.functional.conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1,
+    groups=1)"""
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """torch.nn.functional.conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,
+    groups=1)"""
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _pool_windows(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
+                  dilation: Any = 1) -> tuple[Tensor, bool]:
+    unbatched = input.dim() == nd + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    kernel = _tuple(kernel_size, nd)
+    stride = kernel if stride is None or stride == [] else _tuple(stride, nd)
+    spec = WindowSpec(tuple(input.shape), kernel, stride,
+                      tuple((p, p) for p in _tuple(padding, nd)), _tuple(dilation, nd))
+    cols = im2col(input, spec)                       # (N, C, *out, *k)
+    return cols.reshape(*cols.shape[:2 + nd], -1), unbatched
+
+
+def _avg_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any = None,
+              padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True
+              ) -> Tensor:
+    if ceil_mode or not count_include_pad:
+        raise NotImplementedError("avg_pool: ceil_mode=True and count_include_pad=False "
+                                  "are not supported yet")
+    windows, unbatched = _pool_windows(nd, input, kernel_size, stride, padding)
+    out = mean(windows, -1)
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """torch.nn.functional.avg_pool1d(input, kernel_size, stride=None, padding=0)"""
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Any = None) -> Tensor:
+    """torch.nn.functional.avg_pool2d(input, kernel_size, stride=None, padding=0)"""
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad)

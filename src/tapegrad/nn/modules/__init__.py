@@ -16,6 +16,7 @@ from .activation import (
                          Tanh,
 )
 from .container import ModuleDict, ModuleList, Sequential
+from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d
 from .dropout import Dropout
 from .flatten import Flatten, Identity, Unflatten
 from .linear import Bilinear, Linear
@@ -36,4 +37,5 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flat
            "Unflatten", "Linear", "Bilinear", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU",
            "Mish", "Softplus", "Tanh", "Sigmoid", "Hardtanh", "ReLU6", "Softmax",
            "LogSoftmax", "Dropout", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
-           "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss"]
+           "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+           "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d"]
