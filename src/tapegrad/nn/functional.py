@@ -29,7 +29,8 @@ __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "m
            "softplus", "tanh", "sigmoid", "hardtanh", "relu6", "softmax", "log_softmax",
            "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
-           "conv1d", "conv2d", "avg_pool1d", "avg_pool2d"]
+           "conv1d", "conv2d", "avg_pool1d", "avg_pool2d", "layer_norm", "batch_norm",
+           "group_norm", "embedding", "max_pool1d", "max_pool2d"]
 
 _make = Tensor._make
 
@@ -445,3 +446,129 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                divisor_override: Any = None) -> Tensor:
     """torch.nn.functional.avg_pool2d(input, kernel_size, stride=None, padding=0)"""
     return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+# -- normalisation ----------------------------------------------------------------------------
+
+
+def _normalise(x: Tensor, dims: tuple, eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(x - mean) / sqrt(biased var + eps) over ``dims``; also the mean and biased var."""
+    mu = mean(x, dims, True)
+    centred = x - mu
+    var = mean(centred * centred, dims, True)
+    return centred / (var + eps).sqrt(), mu, var
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """torch.nn.functional.layer_norm(input, normalized_shape, weight=None, bias=None,
+    eps=1e-05)"""
+    shape = _tuple(normalized_shape, 1)
+    if tuple(input.shape[input.dim() - len(shape):]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    dims = tuple(range(input.dim() - len(shape), input.dim()))
+    out, _, _ = _normalise(input, dims, eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _per_channel(t: Tensor, ndim: int) -> Tensor:
+    return t.reshape(1, -1, *([1] * (ndim - 2)))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """torch.nn.functional.batch_norm(input, running_mean, running_var, weight=None,
+    bias=None, training=False, momentum=0.1, eps=1e-05)"""
+    dims = (0, *range(2, input.dim()))
+    if training:
+        count = input.numel() // input.shape[1]
+        if count == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got "
+                             f"input size {input.shape}")
+        out, mu, var = _normalise(input, dims, eps)
+        if running_mean is not None:
+            m = momentum
+            batch_mean = mu._data.reshape(-1)
+            unbiased = var._data.reshape(-1) * count / (count - 1)
+            running_mean._data[...] = (1 - m) * running_mean._data + m * batch_mean
+            running_var._data[...] = (1 - m) * running_var._data + m * unbiased
+            running_mean._counter.bump("add_")
+            running_var._counter.bump("add_")
+    else:
+        nd = input.dim()
+        out = (input - _per_channel(running_mean, nd)) / (
+            _per_channel(running_var, nd) + eps).sqrt()
+    if weight is not None:
+        out = out * _per_channel(weight, input.dim())
+    if bias is not None:
+        out = out + _per_channel(bias, input.dim())
+    return out
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """torch.nn.functional.group_norm(input, num_groups, weight=None, bias=None, eps=1e-05)"""
+    n, c = input.shape[:2]
+    if c % num_groups != 0:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {input.shape} and "
+                           f"num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    out, _, _ = _normalise(grouped, (2,), eps)
+    out = out.reshape(*input.shape)
+    if weight is not None:
+        out = out * _per_channel(weight, input.dim())
+    if bias is not None:
+        out = out + _per_channel(bias, input.dim())
+    return out
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: Any = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Tensor:
+    """torch.nn.functional.embedding(input, weight, padding_idx=None)"""
+    idx = input._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got torch.FloatTensor "
+                           "instead (while checking arguments for embedding)")
+    out = weight[idx]
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.shape[0]
+        # same values, but rows looked up at padding_idx pass no gradient to the weight
+        keep = _make((idx != padding_idx)[..., None])
+        out = where(keep, out, out.detach())
+    return out
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Tensor:
+    """torch.nn.functional.max_pool1d(input, kernel_size, stride=None, padding=0)"""
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Tensor:
+    """torch.nn.functional.max_pool2d(input, kernel_size, stride=None, padding=0)"""
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
+              dilation: Any, ceil_mode: bool) -> Tensor:
+    if ceil_mode or any(p != 0 for p in _tuple(padding, nd)):
+        raise NotImplementedError("max_pool: padding and ceil_mode=True are not supported yet")
+    windows, unbatched = _pool_windows(nd, input, kernel_size, stride, 0, dilation)
+    flat = windows.reshape(-1, windows.shape[-1])
+    best = flat._data.argmax(axis=1)                  # first maximum, as torch picks
+    out = flat[np.arange(flat.shape[0]), best].reshape(*windows.shape[:-1])
+    return out.squeeze(0) if unbatched else out

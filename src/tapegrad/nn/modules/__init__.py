@@ -16,7 +16,7 @@ from .activation import (
                          Tanh,
 )
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d
+from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from .dropout import Dropout
 from .flatten import Flatten, Identity, Unflatten
 from .linear import Bilinear, Linear
@@ -32,10 +32,13 @@ from .loss import (
                          SmoothL1Loss,
 )
 from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .sparse import Embedding
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten",
            "Unflatten", "Linear", "Bilinear", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU",
            "Mish", "Softplus", "Tanh", "Sigmoid", "Hardtanh", "ReLU6", "Softmax",
            "LogSoftmax", "Dropout", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
-           "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d"]
+           "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "LayerNorm",
+           "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Embedding"]

@@ -12,7 +12,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d"]
+__all__ = ["Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
 
 
 class _ConvNd(Module):
@@ -137,3 +137,38 @@ class AvgPool2d(_AvgPoolNd):
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}")
+
+
+class _MaxPoolNd(Module):
+    _nd: int
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
+                 ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F._max_pool(self._nd, input, self.kernel_size, self.stride, self.padding,
+                           self.dilation, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """torch.nn.MaxPool1d(kernel_size, stride=None, padding=0, dilation=1)"""
+
+    _nd = 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    """torch.nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1)"""
+
+    _nd = 2
