@@ -80,3 +80,36 @@ def test_avg_pool_matches_torch(name, x_shape, args):
     close(og, ot)
     backward_both(ot, og)
     close(xg.grad, xt.grad)
+
+
+@pytest.mark.parametrize("x_shape,args,kwargs", [
+    ((2, 4, 5, 6), (4, 3, 3), {}),
+    ((2, 4, 5, 6), (4, 6, (3, 2)), {"stride": 2, "padding": 1, "output_padding": 1,
+                                    "groups": 2, "dilation": (1, 2)}),
+    ((3, 4, 4), (3, 2, 2), {"stride": 2, "bias": False}),
+])
+def test_conv_transpose2d_matches_torch(x_shape, args, kwargs):
+    tm = torch.nn.ConvTranspose2d(*args, **kwargs).double()
+    gm = tg.nn.ConvTranspose2d(*args, **kwargs).double()
+    assert repr(gm) == repr(tm)
+    assert tuple(gm.weight.shape) == tuple(tm.weight.shape)
+    copy_params(tm, gm)
+    xt, xg = pair(torch, RNG.standard_normal(x_shape))
+    ot, og = tm(xt), gm(xg)
+    close(og, ot)
+    backward_both(ot, og)
+    close(xg.grad, xt.grad)
+    for pt, pg in zip(tm.parameters(), gm.parameters()):
+        close(pg.grad, pt.grad)
+
+
+@pytest.mark.parametrize("shape,size", [((2, 3, 8, 6), (4, 3)), ((2, 3, 7, 5), (3, 2)),
+                                        ((3, 7, 5), (3, None)), ((1, 2, 4, 4), 1)])
+def test_adaptive_avg_pool2d_matches_torch(shape, size):
+    tm, gm = torch.nn.AdaptiveAvgPool2d(size), tg.nn.AdaptiveAvgPool2d(size)
+    assert repr(gm) == repr(tm)
+    xt, xg = pair(torch, RNG.standard_normal(shape))
+    ot, og = tm(xt), gm(xg)
+    close(og, ot)
+    backward_both(ot, og)
+    close(xg.grad, xt.grad)

@@ -9,10 +9,12 @@ import numpy as np
 
 from .. import ops as _ops  # noqa: F401
 from ..creation import _rng
+from ..ops.define import ns_tensor as _ns
+from ..ops.join import stack
 from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
-from ._conv_ops import WindowSpec, convolution, im2col
+from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution, im2col
 from ._ops import addmm
 from ._ops import binary_cross_entropy as _bce
 from ._ops import elu as _elu
@@ -30,7 +32,8 @@ __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "m
            "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "avg_pool1d", "avg_pool2d", "layer_norm", "batch_norm",
-           "group_norm", "embedding", "max_pool1d", "max_pool2d"]
+           "group_norm", "embedding", "max_pool1d", "max_pool2d", "conv_transpose2d",
+           "adaptive_avg_pool2d"]
 
 _make = Tensor._make
 
@@ -572,3 +575,54 @@ def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
     best = flat._data.argmax(axis=1)                  # first maximum, as torch picks
     out = flat[np.arange(flat.shape[0]), best].reshape(*windows.shape[:-1])
     return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """torch.nn.functional.conv_transpose2d(input, weight, bias=None, stride=1, padding=0,
+    output_padding=0, groups=1, dilation=1)
+
+    Built as the adjoint of conv2d (rows @ weight, then col2im), so its grad_fn is
+    Col2ImBackward0/AddBackward0 rather than torch's ConvolutionBackward0.
+    """
+    unbatched = input.dim() == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    n, c_in = input.shape[:2]
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = _tuple(stride, 2), _tuple(dilation, 2)
+    pad, out_pad = _tuple(padding, 2), _tuple(output_padding, 2)
+    c_out = weight.shape[1] * groups
+    out_sp = tuple((size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
+                   zip(input.shape[2:], stride, pad, dilation, kernel, out_pad))
+    # the conv2d this is the adjoint of: output_padding extends the far side
+    spec = WindowSpec((n, c_out, *out_sp), kernel, stride,
+                      tuple((p, p - op) for p, op in zip(pad, out_pad)), dilation)
+    rows = _ns.matmul(_rows_from_out(_ns, input, groups),
+                     weight.reshape(groups, c_in // groups, -1))
+    cols = _from_matrices(_ns, rows, groups, n, c_out, tuple(input.shape[2:]), kernel)
+    out = col2im(cols, spec)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """torch.nn.functional.adaptive_avg_pool2d(input, output_size)"""
+    out_h, out_w = _tuple(output_size, 2)
+    h, w = input.shape[-2:]
+    out_h = h if out_h is None else out_h
+    out_w = w if out_w is None else out_w
+    if h % out_h == 0 and w % out_w == 0:           # equal windows: one strided pooling
+        kh, kw = h // out_h, w // out_w
+        lead = tuple(input.shape[:-2])
+        x = input.reshape(-1, 1, h, w)
+        return avg_pool2d(x, (kh, kw)).reshape(*lead, out_h, out_w)
+    rows = []
+    for i in range(out_h):
+        h0, h1 = (i * h) // out_h, -((-(i + 1) * h) // out_h)
+        cells = [mean(input[..., h0:h1, (j * w) // out_w: -((-(j + 1) * w) // out_w)],
+                      (-2, -1)) for j in range(out_w)]
+        rows.append(stack(cells, -1))
+    return stack(rows, -2)

@@ -16,7 +16,16 @@ from .activation import (
                          Tanh,
 )
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
+from .conv import (
+                         AdaptiveAvgPool2d,
+                         AvgPool1d,
+                         AvgPool2d,
+                         Conv1d,
+                         Conv2d,
+                         ConvTranspose2d,
+                         MaxPool1d,
+                         MaxPool2d,
+)
 from .dropout import Dropout
 from .flatten import Flatten, Identity, Unflatten
 from .linear import Bilinear, Linear
@@ -41,4 +50,5 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flat
            "LogSoftmax", "Dropout", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
            "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "LayerNorm",
-           "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Embedding"]
+           "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Embedding", "ConvTranspose2d",
+           "AdaptiveAvgPool2d"]

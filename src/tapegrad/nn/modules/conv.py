@@ -12,7 +12,8 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "AvgPool1d", "AvgPool2d", "MaxPool1d",
+           "MaxPool2d", "AdaptiveAvgPool2d"]
 
 
 class _ConvNd(Module):
@@ -73,6 +74,9 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * nd:
             s += f", dilation={self.dilation}"
+        output_padding = getattr(self, "output_padding", (0,) * nd)
+        if output_padding != (0,) * nd:
+            s += f", output_padding={output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
@@ -172,3 +176,41 @@ class MaxPool2d(_MaxPoolNd):
     """torch.nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1)"""
 
     _nd = 2
+
+
+class ConvTranspose2d(_ConvNd):
+    """torch.nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+    output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros')"""
+
+    _nd = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        # the weight is (in, out / groups, *kernel): a conv2d from out to in, transposed
+        super().__init__(out_channels, in_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.output_padding = F._tuple(output_padding, 2)
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype))
+            self.reset_parameters()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+
+class AdaptiveAvgPool2d(Module):
+    """torch.nn.AdaptiveAvgPool2d(output_size)"""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
