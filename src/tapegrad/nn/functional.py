@@ -33,7 +33,7 @@ __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "m
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "avg_pool1d", "avg_pool2d", "layer_norm", "batch_norm",
            "group_norm", "embedding", "max_pool1d", "max_pool2d", "conv_transpose2d",
-           "adaptive_avg_pool2d"]
+           "adaptive_avg_pool2d", "scaled_dot_product_attention"]
 
 _make = Tensor._make
 
@@ -626,3 +626,88 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
                       (-2, -1)) for j in range(out_w)]
         rows.append(stack(cells, -1))
     return stack(rows, -2)
+
+
+# -- attention -------------------------------------------------------------------------------
+
+
+def _additive_mask(mask: Tensor | None, dtype_like: Tensor) -> Tensor | None:
+    """A boolean mask (True = attend) or a float mask (added) -> an additive float mask."""
+    if mask is None:
+        return None
+    if mask._data.dtype == np.bool_:
+        return _make(np.where(mask._data, 0.0, -np.inf).astype(dtype_like._data.dtype))
+    return mask
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """torch.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=None,
+    dropout_p=0.0, is_causal=False, scale=None)"""
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else scale
+    scores = query.matmul(key.transpose(-2, -1)) * scale
+    if is_causal:
+        causal = _make(np.tril(np.ones((L, S), dtype=np.bool_)))
+        scores = scores + _additive_mask(causal, scores)
+    mask = _additive_mask(attn_mask, scores)
+    if mask is not None:
+        scores = scores + mask
+    weights = softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights.matmul(value)
+
+
+def _attention_with_weights(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None,
+                            dropout_p: float) -> tuple[Tensor, Tensor]:
+    scores = q.matmul(k.transpose(-2, -1)) * (1.0 / np.sqrt(q.shape[-1]))
+    if mask is not None:
+        scores = scores + mask
+    weights = softmax(scores, -1)
+    dropped = dropout(weights, dropout_p) if dropout_p > 0.0 else weights
+    return dropped.matmul(v), weights
+
+
+def multi_head_attention(query: Tensor, key: Tensor, value: Tensor, num_heads: int,
+                         in_proj_weight: Tensor, in_proj_bias: Tensor | None,
+                         out_proj_weight: Tensor, out_proj_bias: Tensor | None,
+                         key_padding_mask: Tensor | None = None, need_weights: bool = True,
+                         attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+                         dropout_p: float = 0.0, is_causal: bool = False
+                         ) -> tuple[Tensor, Tensor | None]:
+    """Multi-head attention on batch-first (N, L, E) inputs (the core of nn.MultiheadAttention)."""
+    n, L, e = query.shape
+    S = key.shape[1]
+    head = e // num_heads
+    w_q, w_k, w_v = (in_proj_weight[i * e:(i + 1) * e] for i in range(3))
+    b_q, b_k, b_v = ((in_proj_bias[i * e:(i + 1) * e] for i in range(3))
+                     if in_proj_bias is not None else (None, None, None))
+
+    def heads(x: Tensor, w: Tensor, b: Tensor | None, length: int) -> Tensor:
+        return linear(x, w, b).reshape(n, length, num_heads, head).transpose(1, 2)
+
+    q, k, v = heads(query, w_q, b_q, L), heads(key, w_k, b_k, S), heads(value, w_v, b_v, S)
+    mask = None
+    if attn_mask is None and is_causal:
+        attn_mask = _make(np.tril(np.ones((L, S), dtype=np.bool_)))
+    if attn_mask is not None:
+        am = attn_mask
+        if am._data.dtype == np.bool_:          # MHA: True means "may NOT attend"
+            am = _make(~am._data)
+        am = _additive_mask(am, q)
+        mask = am.reshape(n, num_heads, L, S) if am.dim() == 3 else am
+    if key_padding_mask is not None:
+        kp = key_padding_mask._data
+        kp_add = (np.where(kp, -np.inf, 0.0) if kp.dtype == np.bool_ else kp)
+        kp_mask = _make(kp_add.astype(q._data.dtype).reshape(n, 1, 1, S))
+        mask = kp_mask if mask is None else mask + kp_mask
+    out, weights = _attention_with_weights(q, k, v, mask, dropout_p)
+    out = linear(out.transpose(1, 2).reshape(n, L, e), out_proj_weight, out_proj_bias)
+    if not need_weights:
+        return out, None
+    if average_attn_weights:
+        weights = mean(weights, 1)
+    return out, weights

@@ -15,6 +15,7 @@ from .activation import (
                          Softplus,
                          Tanh,
 )
+from .activation_attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import (
                          AdaptiveAvgPool2d,
@@ -51,4 +52,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flat
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
            "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "LayerNorm",
            "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Embedding", "ConvTranspose2d",
-           "AdaptiveAvgPool2d"]
+           "AdaptiveAvgPool2d", "MultiheadAttention"]
