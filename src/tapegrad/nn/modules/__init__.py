@@ -43,6 +43,7 @@ from .loss import (
 )
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .rnn import GRU, LSTM, RNN
 from .sparse import Embedding
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten",
@@ -52,4 +53,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flat
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
            "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "LayerNorm",
            "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Embedding", "ConvTranspose2d",
-           "AdaptiveAvgPool2d", "MultiheadAttention"]
+           "AdaptiveAvgPool2d", "MultiheadAttention", "RNN", "LSTM", "GRU"]
