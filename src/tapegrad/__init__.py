@@ -306,4 +306,4 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import func, linalg, optim  # noqa: E402, F401  (need the ops above)
+from . import func, linalg, nn, optim  # noqa: E402, F401  (need the ops above)

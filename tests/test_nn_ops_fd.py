@@ -1,0 +1,62 @@
+"""Finite-difference checks (float64) for the differentiable ops nn defines itself."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.nn import _conv_ops, _ops
+
+RNG = np.random.default_rng(21)
+
+
+def _fd_check(fn, *arrays, eps=1e-6, tol=1e-6):
+    """Compare backward of sum(fn(...) * w) with central differences, for every input."""
+    inputs = [tg.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*inputs)
+    w = RNG.standard_normal(tuple(out.shape))
+    (out * tg.tensor(w)).sum().backward()
+    for i, a in enumerate(arrays):
+        numeric = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            shifted = [x.copy() for x in arrays]
+            shifted[i][idx] += eps
+            hi = (fn(*[tg.tensor(x) for x in shifted]).numpy() * w).sum()
+            shifted[i][idx] -= 2 * eps
+            lo = (fn(*[tg.tensor(x) for x in shifted]).numpy() * w).sum()
+            numeric[idx] = (hi - lo) / (2 * eps)
+        np.testing.assert_allclose(inputs[i].grad.numpy(), numeric, rtol=tol, atol=tol)
+
+
+def test_erf_gradient():
+    _fd_check(_ops.erf, RNG.standard_normal((3, 4)))
+
+
+def test_addmm_gradient():
+    _fd_check(_ops.addmm, RNG.standard_normal(3), RNG.standard_normal((2, 4)),
+              RNG.standard_normal((4, 3)))
+
+
+@pytest.mark.parametrize("op", [_ops.softmax, _ops.log_softmax])
+def test_softmax_gradients(op):
+    _fd_check(lambda x: op(x, 1), RNG.standard_normal((2, 3, 2)))
+
+
+def test_bce_gradient():
+    _fd_check(_ops.binary_cross_entropy, RNG.random((2, 3)) * 0.8 + 0.1, RNG.random((2, 3)))
+
+
+def test_convolution_gradient():
+    spec = _conv_ops.WindowSpec((2, 2, 4, 5), (2, 3), (2, 1), ((1, 1), (0, 1)), (1, 1))
+    _fd_check(lambda x, w, b: _conv_ops.convolution(x, w, b, spec, 2),
+              RNG.standard_normal((2, 2, 4, 5)), RNG.standard_normal((4, 1, 2, 3)),
+              RNG.standard_normal(4))
+
+
+def test_im2col_and_col2im_are_adjoint():
+    spec = _conv_ops.WindowSpec((1, 2, 5, 4), (2, 2), (2, 1), ((1, 0), (1, 1)), (2, 1))
+    x = RNG.standard_normal(spec.in_shape)
+    cols = _conv_ops._im2col_array(x, spec)
+    y = RNG.standard_normal(cols.shape)
+    lhs = (cols * y).sum()
+    rhs = (x * _conv_ops._col2im_array(y, spec)).sum()
+    assert lhs == pytest.approx(rhs, rel=1e-12)
