@@ -161,4 +161,4 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import optim  # noqa: E402  (needs the ops above)
+from . import optim, utils  # noqa: E402  (need the ops above)
