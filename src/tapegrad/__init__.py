@@ -162,3 +162,4 @@ def detach(input: Tensor) -> Tensor:
 
 
 from . import optim, utils  # noqa: E402  (need the ops above)
+from .serialization import load, save  # noqa: E402
