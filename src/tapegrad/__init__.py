@@ -161,5 +161,5 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import optim, utils  # noqa: E402  (need the ops above)
+from . import datasets, optim, utils  # noqa: E402  (need the ops above)
 from .serialization import load, save  # noqa: E402
