@@ -1,0 +1,3 @@
+"""tapegrad.utils: data loading (utils.data), as in torch.utils."""
+
+from . import data
