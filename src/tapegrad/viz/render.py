@@ -1,4 +1,4 @@
-"""The drawn graph: ``Graph`` (SVG for Jupyter, ``save`` to .svg/.dot/.png/.pdf), SVG and DOT text."""
+"""The drawn graph: ``Graph`` (SVG for Jupyter; ``save`` to .svg, .dot, .png, .pdf)."""
 
 from __future__ import annotations
 
