@@ -196,7 +196,7 @@ def _add_saved(model: GraphModel, ops: list[Node], box_of: dict[Node, str]) -> N
             if not isinstance(data, np.ndarray):
                 continue
             sid = f"s{id(n)}_{i}"
-            lines = [label, f"{tuple(data.shape)} {data.dtype}"]
+            lines = [f"saved {label}", f"{tuple(data.shape)} {data.dtype}"]
             if data.size <= SMALL:
                 lines.append("= " + format_array(data))
             model.boxes[sid] = Box(sid, "saved", lines)
