@@ -264,3 +264,31 @@ def test_evaluate_runs_no_python_code():
         evaluate("y = __import__('os').system('true')", {})
     name, value = evaluate("a = 2; b = a ** 3 - 1", {})
     assert (name, value) == ("b", 7)
+
+
+def test_trace_shows_the_outputs_of_ops():
+    x = torch.tensor(3.0, requires_grad=True)
+    with viz.trace() as tr:
+        y = x**2 * torch.sin(x)
+    dot = viz.draw(y, trace=tr).dot()
+    assert 'label="PowBackward0\\n() float32\\n= 9"' in dot
+    assert f'label="SinBackward0\\n() float32\\n= {np.sin(np.float32(3.0)):.4g}"' in dot
+
+
+def test_trace_sees_every_op_of_an_mlp_and_then_stops():
+    from tapegrad.ops import define
+    with viz.trace() as tr:
+        loss, params = mlp()
+    ops = [n for n in collect_nodes(loss.grad_fn) if type(n) is not AccumulateGrad]
+    assert all(n in tr.outputs for n in ops)
+    assert tr.outputs[loss.grad_fn][0] == "() float32"
+    assert define.record_observers == []
+    z = (params["w1"] * 2).sum()
+    assert z.grad_fn not in tr.outputs
+
+
+def test_trace_stops_when_the_block_raises():
+    from tapegrad.ops import define
+    with pytest.raises(ZeroDivisionError), viz.trace():
+        raise ZeroDivisionError
+    assert define.record_observers == []

@@ -124,7 +124,7 @@ def _collapse_chains(ops: list[Node], inputs: dict[Node, list[Node]],
 
 def build_model(root: Tensor, params: dict[str, Tensor] | None, names: dict[int, str],
                 show_values: bool, show_grads: bool, show_saved: bool,
-                collapse: int = 4) -> GraphModel:
+                collapse: int = 4, traced: Any = None) -> GraphModel:
     """The drawable model of ``root``'s graph (``collapse``: shortest chain folded, 0 = never)."""
     param_names = {id(t): n for n, t in (params or {}).items()}
     nodes = collect_nodes(root.grad_fn)
@@ -154,6 +154,11 @@ def build_model(root: Tensor, params: dict[str, Tensor] | None, names: dict[int,
             lines = _tensor_lines(v, pname or names.get(id(v)), show_values, show_grads)
         else:
             kind, lines = "op", [type(n).__name__]
+            seen = traced.outputs.get(r) if traced is not None else None
+            if seen is not None:
+                lines.append(seen[0])
+                if show_values and seen[1] is not None:
+                    lines.append("= " + format_array(seen[1]))
         boxes[bid] = Box(bid, kind, lines, members=[n])
     for box in boxes.values():
         box.count = len(box.members)
