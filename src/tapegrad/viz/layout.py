@@ -87,21 +87,27 @@ def _order(rows: list[list[str]], down: dict, up: dict, sweeps: int = 8) -> list
     return best
 
 
-def _isotonic(targets: list[float], seps: list[float]) -> list[float]:
-    """Centres nearest (least squares) to ``targets`` with x[i] - x[i-1] >= seps[i]."""
+def _isotonic(targets: list[float], seps: list[float], weights: list[float]) -> list[float]:
+    """Centres nearest (weighted least squares) to ``targets`` with x[i] - x[i-1] >= seps[i]."""
     offset, acc = [], 0.0
     for i, s in enumerate(seps):
         acc += s if i else 0.0
         offset.append(acc)
-    blocks: list[list[float]] = []           # [mean, weight]
-    for t, o in zip(targets, offset, strict=True):
-        blocks.append([t - o, 1.0])
+    blocks: list[list[float]] = []           # [mean, weight, count]
+    for t, o, w in zip(targets, offset, weights, strict=True):
+        blocks.append([t - o, w, 1])
         while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            m2, w2 = blocks.pop()
-            m1, w1 = blocks.pop()
-            blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2])
-    ys = [m for m, w in blocks for _ in range(int(w))]
+            m2, w2, c2 = blocks.pop()
+            m1, w1, c1 = blocks.pop()
+            blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+    ys = [m for m, _, c in blocks for _ in range(c)]
     return [y + o for y, o in zip(ys, offset, strict=True)]
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def layout(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]]) -> Layout:
@@ -147,18 +153,32 @@ def layout(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]]) 
         for n in row:
             x[n] = acc + size[n][0] / 2
             acc += size[n][0] + H_GAP
-    for it in range(12):
+    reach = {n: 0 for n in size}            # longest path from a source, in layers
+    for row in rows:
+        for n in row:
+            for m in down[n]:
+                reach[m] = max(reach[m], reach[n] + 1)
+    weight = {n: (0.05 if n not in sizes else 0.2 if not up[n] else 1.0 + len(up[n]))
+              for n in size}
+    for it in range(13):                      # ends with a top-down sweep
         rng = range(n_layers) if it % 2 == 0 else range(n_layers - 1, -1, -1)
         for i in rng:
             row = rows[i]
             targets = []
             for n in row:
-                nb = up[n] + down[n] if it % 4 < 2 else (up[n] if it % 2 == 0 else down[n])
+                nb = up[n] + down[n] if it < 4 else (up[n] if it % 2 == 0 else down[n])
                 nb = nb or up[n] + down[n]
-                targets.append(sum(x[m] for m in nb) / len(nb) if nb else x[n])
+                # Follow the longest incoming chain (the spine), not the mean of all
+                # inputs: averaging drags a long graph sideways, layer after layer.
+                deepest = max(reach[m] for m in nb) if nb else 0
+                spine = [m for m in nb if reach[m] == deepest]
+                targets.append(_median([x[m] for m in spine]) if nb else x[n])
             seps = [0.0] + [(size[row[k - 1]][0] + size[row[k]][0]) / 2 + H_GAP
                             for k in range(1, len(row))]
-            for n, v in zip(row, _isotonic(targets, seps), strict=True):
+            # Boxes on the graph's spine hold their place; leaves and bend points give way,
+            # which keeps long chains straight instead of drifting sideways.
+            weights = [weight[n] for n in row]
+            for n, v in zip(row, _isotonic(targets, seps, weights), strict=True):
                 x[n] = v
     left = min((x[n] - size[n][0] / 2 for n in x), default=0.0)
     for n in x:
