@@ -148,11 +148,23 @@ def save_values(node: Node, values: tuple) -> None:
     node._versions = tuple(versions)
 
 
+# Callbacks fn(node, output) run for each recorded output while tapegrad.viz.trace() is
+# active; empty otherwise, so the usual cost is one truth test.
+record_observers: list = []
+
+
+def _observe(node: Node, out: Tensor) -> None:
+    for fn in record_observers:
+        fn(node, out)
+
+
 def record(node: Node, data: np.ndarray) -> Tensor:
     """Wrap ``data`` as the output of ``node`` (a node already holding its edges)."""
     out = _make(data, True, node)
     if _anomaly.enabled:
         _anomaly_record(node, out)
+    if record_observers:
+        _observe(node, out)
     return out
 
 
@@ -162,6 +174,8 @@ def record_many(node: Node, arrays: list) -> list:
     outs = [_make(a, True, node, i) for i, a in enumerate(arrays)]
     if _anomaly.enabled:
         _anomaly_record(node, outs[0])
+    if record_observers:
+        _observe(node, outs[0])
     return outs
 
 
@@ -293,6 +307,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                 n._versions = tuple(vers)
             if _anomaly.enabled:
                 _anomaly_record(n, result)
+            if record_observers:
+                _observe(n, result)
             return result
 
         op.__name__ = op.__qualname__ = op_name
@@ -464,6 +480,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             n._versions = tuple(vers)
         if _anomaly.enabled:
             _anomaly_record(n, result)
+        if record_observers:
+            _observe(n, result)
         return result
 
     op.__name__ = op.__qualname__ = op_name
