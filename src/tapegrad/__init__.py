@@ -306,5 +306,5 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from .serialization import load, save  # noqa: E402
 from . import datasets, func, linalg, nn, optim, utils  # noqa: E402, F401  (need the ops above)
+from .serialization import load, save  # noqa: E402
