@@ -196,6 +196,14 @@ def layout(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]]) 
         w, h = size[n]
         i = layer[n]
         boxes[n] = (x[n] - w / 2, y_top[i] + (heights[i] - h) / 2, w, h)
+    # Arrows entering one box arrive side by side, ordered as their sources are.
+    entry: dict[tuple[str, str], float] = {}
+    for b in nodes:
+        ins = sorted((e for e in chains if e[1] == b), key=lambda e: x[chains[e][-2]])
+        bx, _, bw, _ = boxes[b]
+        step = min(14.0, bw / (len(ins) + 1))
+        for k, e in enumerate(ins):
+            entry[e] = bx + bw / 2 + (k - (len(ins) - 1) / 2) * step
     polylines = {}
     for (a, b), path in chains.items():
         ax, ay, aw, ah = boxes[a]
@@ -205,7 +213,7 @@ def layout(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]]) 
             i = layer[d]
             pts.append((x[d], y_top[i]))
             pts.append((x[d], y_top[i] + heights[i]))
-        pts.append((bx + bw / 2, by))
+        pts.append((entry[(a, b)], by))
         polylines[(a, b)] = pts
     width = max((bx + bw for bx, _, bw, _ in boxes.values()), default=0.0) + MARGIN
     return Layout(boxes, polylines, width, acc - V_GAP + MARGIN, rows)
