@@ -15,3 +15,4 @@ from .ops.decomp import (  # noqa: F401
 )
 from .ops.linalg import matmul  # noqa: F401
 from .ops.matrix import linalg_cross as cross  # noqa: F401
+from .ops.reductions_extra import vector_norm  # noqa: F401
