@@ -311,20 +311,28 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                 _observe(n, result)
             return result
 
-        op.__name__ = op.__qualname__ = op_name
-        op.__doc__ = f"torch.{op_name}(input) -> Tensor"
-        op.node_class = node_cls
-        formula(op_name, forward, op)
-        if method:
-            tensor_method(op_name)(op)
-        if inplace_variant:
-            def op_(self: Tensor) -> Tensor:
-                return inplace(self, op, op_name + "_")
-            op_.__name__ = op_name + "_"
-            tensor_method(op_name + "_")(op_)
-        return op
+        return _publish(op, op_name, "input", node_cls, forward, True, method,
+                        inplace_variant)
 
     return define
+
+
+def _publish(op: Callable, op_name: str, signature: str, node_cls: type, forward: Callable,
+             register: bool, method: bool, inplace_variant: bool) -> Callable:
+    """Name an op, register it for formulas, and attach it (and ``op_``) to Tensor."""
+    op.__name__ = op.__qualname__ = op_name
+    op.__doc__ = f"torch.{op_name}({signature}) -> Tensor"
+    op.node_class = node_cls
+    if register:
+        formula(op_name, forward, op)
+    if method:
+        tensor_method(op_name)(op)
+    if inplace_variant:
+        def op_(self: Tensor, *args: Any) -> Tensor:
+            return inplace(self, op, op_name + "_", *args)
+        op_.__name__ = op_name + "_"
+        tensor_method(op_name + "_")(op_)
+    return op
 
 
 # ---------------------------------------------------------------------------------------
@@ -484,19 +492,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             _observe(n, result)
         return result
 
-    op.__name__ = op.__qualname__ = op_name
-    op.__doc__ = f"torch.{op_name}(input, other) -> Tensor"
-    op.node_class = node_cls
-    if register:
-        formula(op_name, forward, op)
-    if method:
-        tensor_method(op_name)(op)
-    if inplace_variant:
-        def op_(self: Tensor, other: Any) -> Tensor:
-            return inplace(self, op, op_name + "_", other)
-        op_.__name__ = op_name + "_"
-        tensor_method(op_name + "_")(op_)
-    return op
+    return _publish(op, op_name, "input, other", node_cls, forward, register, method,
+                    inplace_variant)
 
 
 # ---------------------------------------------------------------------------------------
