@@ -16,8 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from .saved_hooks import (
+    PackedSaved,
+    disable_saved_tensors_hooks,
+    save_on_cpu,
+    saved_tensors_hooks,
+)
+
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "VersionCounter", "SavedResult",
-           "FREED_MESSAGE"]
+           "FREED_MESSAGE", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -163,13 +170,18 @@ class Node:
         self._saved = values
         self._versions = versions
 
-    def unpack(self, create_graph: bool) -> list:
-        """The saved values, version-checked: arrays, or Tensors when building a graph."""
+    def unpack(self, create_graph: bool, index: int | None = None) -> list:
+        """The saved values (only the one at ``index`` if given), version-checked: arrays,
+        or Tensors when building a graph."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        versions = self._versions
+        if index is not None:
+            saved = saved[index:index + 1]
+            versions = versions[index:index + 1]
         out = []
-        for item, version in zip(saved, self._versions, strict=True):
+        for item, version in zip(saved, versions, strict=True):
             if version is None:                 # a plain value (Python scalar, shape, ...)
                 out.append(item)
             elif type(item) is SavedResult:
@@ -178,6 +190,8 @@ class Node:
                     raise modified_error(item.data, type(self).__name__, counter.value,
                                          version, counter)
                 out.append(self._result_tensor(item) if create_graph else item.data)
+            elif type(item) is PackedSaved:      # saved under saved_tensors_hooks
+                out.append(item.unpack(self, create_graph))
             else:                               # a saved input Tensor
                 counter = item._counter
                 if counter.value != version:
@@ -206,8 +220,9 @@ class Node:
             if key in names:
                 if self._saved is None:
                     raise RuntimeError(FREED_MESSAGE)
-                values = self.unpack(True)
-                return values[names.index(key)] if len(values) == len(names) else None
+                if len(self._saved) != len(names):
+                    return None
+                return self.unpack(True, names.index(key))[0]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     # -- introspection ---------------------------------------------------------------

@@ -109,8 +109,7 @@ def _normalised(array_fn: Callable, node_cls: type) -> Callable:
         node = node_cls((edge(input),))
         node.dim = d if x.ndim else ()
         res = record(node, out)
-        node._saved = (SavedResult(out, res._counter),)
-        node._versions = (0,)
+        _save(node, (SavedResult(out, res._counter),))
         return res
     return op
 

@@ -28,11 +28,12 @@ from ..autograd import engine as _engine
 from ..autograd.anomaly import anomaly_state as _anomaly
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, SavedResult
+from ..autograd.saved_hooks import pack_saved_values, saved_hooks_state
 from ..tensor import Tensor, tensor_method
 
 __all__ = ["Node", "Tensor", "ns_array", "ns_tensor", "formula", "unary", "binary", "record",
            "needs_grad", "edge", "as_tensor_arg", "inplace", "mark_view", "camel",
-           "broadcast_error", "wrap_dim", "wrap_dims", "Formulas"]
+           "broadcast_error", "wrap_dim", "wrap_dims", "Formulas", "save_values"]
 
 _make = Tensor._make
 _SCALARS = (builtins.int, builtins.float, builtins.bool, builtins.complex)
@@ -146,6 +147,8 @@ def save_values(node: Node, values: tuple) -> None:
             versions.append(None)
     node._saved = values
     node._versions = tuple(versions)
+    if saved_hooks_state.stack:
+        pack_saved_values(node)
 
 
 # Callbacks fn(node, output) run for each recorded output while tapegrad.viz.trace() is
@@ -305,6 +308,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                         vers.append(0)
                 n._saved = tuple(vals)
                 n._versions = tuple(vers)
+                if saved_hooks_state.stack:
+                    pack_saved_values(n, result)
             if _anomaly.enabled:
                 _anomaly_record(n, result)
             if record_observers:
@@ -486,6 +491,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                 vers[2] = 0
             n._saved = tuple(vals)
             n._versions = tuple(vers)
+            if saved_hooks_state.stack:
+                pack_saved_values(n, result)
         if _anomaly.enabled:
             _anomaly_record(n, result)
         if record_observers:
