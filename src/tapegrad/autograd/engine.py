@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+import threading
 import warnings
 from typing import Any
 
@@ -47,11 +48,28 @@ def execute(root_edges: list, root_grads: list, *, keep_graph: bool, create_grap
     ``accumulate`` False nothing is written to ``.grad``.
     """
     prev_mode = grad_state.grad_enabled
+    prev_capturing = engine_state.capturing
     grad_state.grad_enabled = create_graph
+    engine_state.capturing = capture is not None
     try:
         return _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumulate)
     finally:
         grad_state.grad_enabled = prev_mode
+        engine_state.capturing = prev_capturing
+
+
+class _EngineState(threading.local):
+    # True while the innermost running backward only captures some gradients
+    # (autograd.grad, backward(inputs=...)): reentrant checkpoint cannot work then.
+    capturing = False
+
+
+engine_state = _EngineState()
+
+
+def is_checkpoint_valid() -> bool:
+    """torch.autograd._is_checkpoint_valid(): False inside autograd.grad / backward(inputs=)."""
+    return not engine_state.capturing
 
 
 def _discover(root_nodes: list) -> tuple[dict, dict | None]:

@@ -1,3 +1,4 @@
-"""tapegrad.utils: data loading (utils.data), as in torch.utils."""
+"""tapegrad.utils: data loading (utils.data) and activation checkpointing
+(utils.checkpoint), as in torch.utils."""
 
-from . import data
+from . import checkpoint, data
