@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 SCRIPTS = ("w1_scalar_chain.py", "w2_mlp_step.py", "w3_elementwise.py", "w4_hvp.py",
-           "w5_scalar_mlp.py", "w6_import.py", "memory.py")
+           "w5_scalar_mlp.py", "w6_import.py", "memory.py", "checkpoint_memory.py")
 
 
 def main() -> int:
