@@ -280,6 +280,10 @@ def _unwrap(t, create_graph: bool):
     return t if create_graph else t._data
 
 
+def _hook_name(fn) -> str:
+    return getattr(fn, "__name__", None) or type(fn).__name__
+
+
 def _hook_result(fn, value, old):
     Tensor = _Tensor()
     if value is None:
@@ -287,9 +291,25 @@ def _hook_result(fn, value, old):
     if not isinstance(value, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
     if value.shape != old.shape:
-        name = getattr(fn, "__name__", None) or type(fn).__name__
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
     return value
+
+
+def _node_hook_values(fn, values, old: tuple) -> tuple:
+    """Check what a node pre/post hook returned in place of ``old`` (torch's checks)."""
+    if not isinstance(values, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(values).__name__}'")
+    if len(values) != len(old):
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has returned an incorrect number of values "
+                           f"(got {len(values)}, but expected {len(old)})")
+    for value, was in zip(values, old, strict=True):
+        if value is None or was is None:
+            continue
+        _hook_result(fn, value, was)
+        if value.dtype != was.dtype:
+            raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the type of value (was "
+                               f"{was.dtype.legacy} got {value.dtype.legacy})")
+    return values
 
 
 def _run_tensor_hooks(node: Node, grads: list, create_graph: bool) -> list:
@@ -331,6 +351,7 @@ def _run_pre_hooks(node: Node, grads: list, create_graph: bool) -> list:
         wrapped = tuple(None if g is None else _wrap(g, create_graph) for g in grads)
         res = fn(wrapped)
         if res is not None:
+            res = _node_hook_values(fn, res, wrapped)
             grads = [None if g is None else _unwrap(g, create_graph) for g in res]
     return grads
 
@@ -341,6 +362,7 @@ def _run_post_hooks(node: Node, outs, grads: list, create_graph: bool):
         go = tuple(None if g is None else _wrap(g, create_graph) for g in grads)
         res = fn(gi, go)
         if res is not None:
+            res = _node_hook_values(fn, res, gi)
             outs = tuple(None if g is None else _unwrap(g, create_graph) for g in res)
     return outs
 

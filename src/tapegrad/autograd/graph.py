@@ -33,6 +33,10 @@ FREED_MESSAGE = (
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward.")
 
+# torch's ``_saved_<name>`` attributes of a node class (by class name), where the node's
+# ``saved_names`` do not say it: {name: getter(node)} (filled by ops.saved_attributes).
+SAVED_ATTRIBUTES: dict[str, dict[str, Callable[[Node], Any]]] = {}
+
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _sequence = itertools.count()
 ACCUMULATE_GRAD_SEQUENCE_NR = 2**64 - 1
@@ -216,14 +220,22 @@ class Node:
         # torch's ``grad_fn._saved_self`` etc.
         if name.startswith("_saved_"):
             key = name[7:]
-            names = type(self).saved_names
-            if key in names:
+            table = SAVED_ATTRIBUTES.get(type(self).__name__)
+            if table is not None:
+                if key in table:
+                    return table[key](self)
+            elif key in (names := type(self).saved_names):
                 if self._saved is None:
                     raise RuntimeError(FREED_MESSAGE)
                 if len(self._saved) != len(names):
                     return None
                 return self.unpack(True, names.index(key))[0]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self) -> list:
+        table = SAVED_ATTRIBUTES.get(type(self).__name__)
+        names = table if table is not None else type(self).saved_names
+        return sorted({*super().__dir__(), *("_saved_" + n for n in names)})
 
     # -- introspection ---------------------------------------------------------------
     def name(self) -> str:

@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     pointwise,
     reduction,
     reductions_extra,
+    saved_attributes,
     shape,
     unary_math,
 )
