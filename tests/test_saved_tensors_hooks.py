@@ -225,3 +225,17 @@ def test_disable_is_restored_on_exit():
             pass
         return first
     assert_same(prog, torch)
+
+
+def test_in_place_ops_pack_the_value_from_before_the_write():
+    def prog(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = lib.tensor([3., 4.], requires_grad=True)
+        b = x * 1
+        c = x * 1
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t.detach(), lambda t: t):
+            b.mul_(y)
+            c.exp_()
+        (b.sum() + c.sum()).backward()
+        return x.grad, y.grad
+    assert_same(prog, torch)

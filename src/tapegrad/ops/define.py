@@ -546,7 +546,10 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
             _grad_state.grad_enabled = prev
         _write(self, res._data, op_name)
         return self
-    old = _make(self._data, self._requires_grad, self._grad_fn, self._output_nr)
+    # Under saved-tensor hooks pack sees ``old`` at once: give it the value from before the
+    # write, not memory the write is about to change.
+    old = _make(self._data.copy() if saved_hooks_state.stack else self._data,
+                self._requires_grad, self._grad_fn, self._output_nr)
     res = op(old, *args, **kwargs)
     node = res._grad_fn
     if node is not None and node._saved and any(v is old for v in node._saved):
