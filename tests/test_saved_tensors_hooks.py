@@ -239,3 +239,24 @@ def test_in_place_ops_pack_the_value_from_before_the_write():
         (b.sum() + c.sum()).backward()
         return x.grad, y.grad
     assert_same(prog, torch)
+
+
+def test_hooks_are_thread_local():
+    import threading
+
+    import tapegrad
+    packed = []
+    x = tapegrad.tensor([1., 2.], requires_grad=True)
+    other_thread = {}
+
+    def work():
+        other_thread["y"] = x * x
+    with tapegrad.autograd.graph.saved_tensors_hooks(lambda t: packed.append("main") or t,
+                                                     lambda t: t):
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+        x.sin()
+    other_thread["y"].sum().backward()
+    assert packed == ["main"]
+    assert x.grad.tolist() == [2.0, 4.0]

@@ -22,7 +22,7 @@ from .anomaly import anomaly_state, forward_stack
 from .grad_mode import no_grad
 from .grad_mode import state as grad_state
 from .graph import Node
-from .saved_hooks import pack_saved_values, saved_hooks_state
+from .saved_hooks import pack_saved_values, saved_hooks_active
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
 
@@ -315,5 +315,5 @@ def _save(ctx: Any) -> None:
     ctx.to_save = ()
     ctx._saved = saved
     ctx._versions = tuple(t._counter.value if isinstance(t, Tensor) else None for t in saved)
-    if saved_hooks_state.stack:
+    if saved_hooks_active:
         pack_saved_values(ctx)

@@ -6,8 +6,9 @@ is handed to ``pack``; what ``pack`` returns is stored instead of the tensor, an
 ``unpack`` turns it back into a tensor each time backward (or ``grad_fn._saved_x``)
 needs it. This is what ``tapegrad.utils.checkpoint`` is built on.
 
-Cost when no hooks are active: the save sites test ``saved_hooks_state.stack`` (an
-empty tuple) and do nothing else. Hooks are thread-local, like grad mode.
+Cost when no hooks are active: the save sites test ``saved_hooks_active`` (a module
+list, empty unless some thread is inside a hooks context: cheaper to test than a
+thread-local) and do nothing else. Hooks themselves are thread-local, like grad mode.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
-           "PackedSaved", "pack_saved_values", "saved_hooks_state"]
+           "PackedSaved", "pack_saved_values", "saved_hooks_state", "saved_hooks_active"]
 
 PACK_INPLACE_MESSAGE = (
     "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
@@ -34,6 +35,9 @@ class _HooksState(threading.local):
 
 
 saved_hooks_state = _HooksState()
+# One entry per hooks context open in any thread; only ever mutated in place, so that
+# modules may import it by name and test it as a plain global.
+saved_hooks_active: list = []
 
 
 def _Tensor() -> type:
@@ -87,7 +91,10 @@ def pack_saved_values(node: Any, output: Any = None) -> None:
     """
     from .graph import SavedResult
     Tensor = _Tensor()
-    pack, unpack = saved_hooks_state.stack[-1]
+    stack = saved_hooks_state.stack
+    if not stack:                           # the hooks are another thread's
+        return
+    pack, unpack = stack[-1]
     saved = list(node._saved)
     versions = list(node._versions)
     for i, item in enumerate(saved):
@@ -127,10 +134,12 @@ class saved_tensors_hooks:
             raise RuntimeError(message)
         saved_hooks_state.stack = (*saved_hooks_state.stack, (self.pack_hook,
                                                               self.unpack_hook))
+        saved_hooks_active.append(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         saved_hooks_state.stack = saved_hooks_state.stack[:-1]
+        saved_hooks_active.remove(self)
 
 
 class save_on_cpu(saved_tensors_hooks):

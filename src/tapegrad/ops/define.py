@@ -28,7 +28,7 @@ from ..autograd import engine as _engine
 from ..autograd.anomaly import anomaly_state as _anomaly
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, SavedResult
-from ..autograd.saved_hooks import pack_saved_values, saved_hooks_state
+from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from ..tensor import Tensor, tensor_method
 
 __all__ = ["Node", "Tensor", "ns_array", "ns_tensor", "formula", "unary", "binary", "record",
@@ -147,7 +147,7 @@ def save_values(node: Node, values: tuple) -> None:
             versions.append(None)
     node._saved = values
     node._versions = tuple(versions)
-    if saved_hooks_state.stack:
+    if saved_hooks_active:
         pack_saved_values(node)
 
 
@@ -308,7 +308,7 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                         vers.append(0)
                 n._saved = tuple(vals)
                 n._versions = tuple(vers)
-                if saved_hooks_state.stack:
+                if saved_hooks_active:
                     pack_saved_values(n, result)
             if _anomaly.enabled:
                 _anomaly_record(n, result)
@@ -491,7 +491,7 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                 vers[2] = 0
             n._saved = tuple(vals)
             n._versions = tuple(vers)
-            if saved_hooks_state.stack:
+            if saved_hooks_active:
                 pack_saved_values(n, result)
         if _anomaly.enabled:
             _anomaly_record(n, result)
@@ -548,7 +548,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         return self
     # Under saved-tensor hooks pack sees ``old`` at once: give it the value from before the
     # write, not memory the write is about to change.
-    old = _make(self._data.copy() if saved_hooks_state.stack else self._data,
+    old = _make(self._data.copy() if saved_hooks_active else self._data,
                 self._requires_grad, self._grad_fn, self._output_nr)
     res = op(old, *args, **kwargs)
     node = res._grad_fn
