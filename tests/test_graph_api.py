@@ -193,3 +193,57 @@ def test_retain_grad_sees_tensor_hooks_but_not_node_prehooks():
         (q * 5).sum().backward()
         return log, q.grad, p.grad
     assert_same(prog, torch)
+
+
+def test_raw_saved_register_hooks_packs_one_saved_value():
+    def prog(lib):
+        log = []
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = x * x
+        raw = y.grad_fn._raw_saved_self
+        raw.register_hooks(lambda t: log.append("pack") or t * 1,
+                           lambda t: log.append("unpack") or t)
+        log.append("registered")
+        y.sum().backward()
+        return log, x.grad
+    assert_same(prog, torch)
+
+
+def _register_twice(lib, x):
+    y = x * x
+    raw = y.grad_fn._raw_saved_self
+    raw.register_hooks(lambda t: t, lambda t: t)
+    raw.register_hooks(lambda t: t, lambda t: t)
+
+
+def _register_on(name, y_of, backward=False):
+    def case(lib, x):
+        y = y_of(x)                      # kept alive: torch's SavedTensor needs its node
+        if backward:
+            y.sum().backward()
+        getattr(y.grad_fn, name).register_hooks(lambda t: t, lambda t: t)
+        return "registered"
+    return case
+
+
+def _listing(lib, x):
+    y, s, z = x ** 2, x.sum(), x * x
+    return ([n for n in dir(y.grad_fn) if "raw" in n], [n for n in dir(s.grad_fn) if "raw" in n],
+            z.grad_fn._raw_saved_self.unpack() is x)
+
+
+RAW_ERRORS = {
+    "twice": _register_twice,
+    "none": _register_on("_raw_saved_self", lambda x: x * 2),
+    "wrapped number": _register_on("_raw_saved_other", lambda x: x * 2),
+    "freed": _register_on("_raw_saved_self", lambda x: x * x, backward=True),
+    "listed": _listing,
+}
+
+
+@pytest.mark.parametrize("case", list(RAW_ERRORS))
+def test_raw_saved_errors_and_listing(case):
+    def prog(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        return RAW_ERRORS[case](lib, x)
+    assert_same(prog, torch)

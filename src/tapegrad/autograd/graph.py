@@ -18,6 +18,7 @@ import numpy as np
 
 from .saved_hooks import (
     PackedSaved,
+    SavedTensor,
     disable_saved_tensors_hooks,
     save_on_cpu,
     saved_tensors_hooks,
@@ -218,7 +219,11 @@ class Node:
 
     def __getattr__(self, name: str) -> Any:
         # torch's ``grad_fn._saved_self`` etc.
-        if name.startswith("_saved_"):
+        if name.startswith("_raw_saved_"):
+            index = self._index_of_saved(name[11:])
+            if index is not None:
+                return SavedTensor(self, index)
+        elif name.startswith("_saved_"):
             key = name[7:]
             table = SAVED_ATTRIBUTES.get(type(self).__name__)
             if table is not None:
@@ -232,10 +237,20 @@ class Node:
                 return self.unpack(True, names.index(key))[0]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
+    def _index_of_saved(self, key: str) -> int | None:
+        """Where torch's saved tensor ``key`` sits in this node's saved values (or None)."""
+        table = SAVED_ATTRIBUTES.get(type(self).__name__)
+        if table is not None:
+            return getattr(table.get(key), "saved_index", None)
+        names = type(self).saved_names
+        return names.index(key) if key in names else None
+
     def __dir__(self) -> list:
         table = SAVED_ATTRIBUTES.get(type(self).__name__)
         names = table if table is not None else type(self).saved_names
-        return sorted({*super().__dir__(), *("_saved_" + n for n in names)})
+        raw = [n for n in names if self._index_of_saved(n) is not None]
+        return sorted({*super().__dir__(), *("_saved_" + n for n in names),
+                       *("_raw_saved_" + n for n in raw)})
 
     # -- introspection ---------------------------------------------------------------
     def name(self) -> str:

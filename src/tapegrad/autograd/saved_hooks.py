@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
-           "PackedSaved", "pack_saved_values", "saved_hooks_state", "saved_hooks_active"]
+           "PackedSaved", "SavedTensor", "pack_saved_values", "saved_hooks_state",
+           "saved_hooks_active"]
 
 PACK_INPLACE_MESSAGE = (
     "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
@@ -89,35 +90,77 @@ def pack_saved_values(node: Any, output: Any = None) -> None:
     ``output`` is the op's output Tensor when the caller has it, so that pack sees the very
     tensor the user gets back (as in torch) for a saved result.
     """
-    from .graph import SavedResult
-    Tensor = _Tensor()
     stack = saved_hooks_state.stack
     if not stack:                           # the hooks are another thread's
         return
     pack, unpack = stack[-1]
     saved = list(node._saved)
-    versions = list(node._versions)
     for i, item in enumerate(saved):
-        if versions[i] is None:             # None or a plain value: never packed
-            continue
-        if type(item) is SavedResult:
-            if output is not None and output._counter is item.counter:
-                tensor = output
-            else:
-                tensor = node._result_tensor(item)
-            is_output = True
-        elif isinstance(item, Tensor):
-            tensor = item
-            is_output = False
-        else:
-            continue
-        before = tensor._counter.value
-        packed = pack(tensor)
-        if tensor._counter.value != before:
-            raise RuntimeError(PACK_INPLACE_MESSAGE)
-        saved[i] = PackedSaved(packed, unpack, tensor, is_output)
+        if node._versions[i] is not None:   # not None and not a plain value
+            saved[i] = _pack_one(node, item, pack, unpack, output)
     node._saved = tuple(saved)
-    node._versions = tuple(versions)
+
+
+def _pack_one(node: Any, item: Any, pack: Callable, unpack: Callable, output: Any = None
+              ) -> Any:
+    """``item`` (a saved input Tensor or SavedResult) run through ``pack``."""
+    from .graph import SavedResult
+    if type(item) is SavedResult:
+        if output is not None and output._counter is item.counter:
+            tensor = output
+        else:
+            tensor = node._result_tensor(item)
+        is_output = True
+    elif isinstance(item, _Tensor()):
+        tensor = item
+        is_output = False
+    else:
+        return item
+    before = tensor._counter.value
+    packed = pack(tensor)
+    if tensor._counter.value != before:
+        raise RuntimeError(PACK_INPLACE_MESSAGE)
+    return PackedSaved(packed, unpack, tensor, is_output)
+
+
+class SavedTensor:
+    """``grad_fn._raw_saved_<name>``: one saved value of a node, whose hooks can be set."""
+
+    __slots__ = ("node", "index")
+
+    def __init__(self, node: Any, index: int) -> None:
+        self.node = node
+        self.index = index
+
+    def unpack(self) -> Any:
+        """The saved value, as ``grad_fn._saved_<name>`` gives it."""
+        values = self.node.unpack(True, self.index)
+        return values[0] if values else None
+
+    def register_hooks(self, pack_hook: Callable[[Any], Any],
+                       unpack_hook: Callable[[Any], Any]) -> None:
+        """Pack this saved value now with ``pack_hook``; ``unpack_hook`` gives it back."""
+        from .graph import FREED_MESSAGE
+        if not (callable(pack_hook) and callable(unpack_hook)):
+            raise TypeError("register_hooks(): pack_hook and unpack_hook must be callables")
+        node = self.node
+        saved = node._saved
+        if saved is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor after it has been "
+                               "freed. " + FREED_MESSAGE.split(". ", 1)[1]
+                               .replace("saved tensors after", "saved variables after"))
+        item = saved[self.index] if self.index < len(saved) else None
+        if item is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is "
+                               "forbidden")
+        if type(item) is PackedSaved:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have "
+                               "already been set. Hint: only one pair of hooks is allowed at "
+                               "a time.")
+        if node._versions[self.index] is None:  # a Python number: hooks never apply
+            return
+        node._saved = (*saved[:self.index], _pack_one(node, item, pack_hook, unpack_hook),
+                       *saved[self.index + 1:])
 
 
 class saved_tensors_hooks:

@@ -33,6 +33,8 @@ def _saved(index: int, wrap_numbers: bool = True) -> Getter:
         if wrap_numbers and not isinstance(value, Tensor):
             value = Tensor._make(np.asarray(value))       # int -> int64, float -> float64
         return value
+    if wrap_numbers:                 # a tensor in torch too: it has a _raw_saved_ twin
+        get.saved_index = index
     return get
 
 
