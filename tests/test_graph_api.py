@@ -141,6 +141,7 @@ RETURNS = {
     "wrong size": lambda lib: (lib.ones(3),),
     "wrong size pair": lambda lib: (lib.ones(3), None),
     "nones": lambda lib: (None, None),
+    "none": lambda lib: (None,),
 }
 
 

@@ -162,11 +162,11 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                     nxt is not None and nxt in needed for nxt, _ in node.next_functions)
                 if not runs:
                     grads = None
+            if grads is not None and node._pre_hooks:
+                grads = _run_pre_hooks(node, grads, create_graph)
         if grads is None:
             outs = None
         else:
-            if node._pre_hooks:
-                grads = _run_pre_hooks(node, grads, create_graph)
             if node_type is AccumulateGrad:
                 if node._post_hooks:
                     if accumulate:
@@ -353,7 +353,8 @@ def _run_pre_hooks(node: Node, grads: list, create_graph: bool) -> list:
         if res is not None:
             res = _node_hook_values(fn, res, wrapped)
             grads = [None if g is None else _unwrap(g, create_graph) for g in res]
-    return grads
+    # All gradients replaced by None: the node has nothing to do, as in torch.
+    return None if all(g is None for g in grads) else grads
 
 
 def _run_post_hooks(node: Node, outs, grads: list, create_graph: bool):
