@@ -6,9 +6,9 @@ in backward instead of kept) for roughly one more forward's worth of time."""
 from __future__ import annotations
 
 import statistics
-import tracemalloc
 
 from _harness import measure, np, parse_args, tapegrad
+from memory import peak_of_step
 
 from tapegrad.utils.checkpoint import checkpoint, checkpoint_sequential
 
@@ -52,14 +52,8 @@ def variants(weights: list, x: tapegrad.Tensor) -> dict:
 
 
 def peak_and_time(step, repeats: int) -> tuple[int, float]:
-    step()          # warm-up: .grad arrays exist from here on and are accumulated in place
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    tracemalloc.reset_peak()
-    step()
-    peak = tracemalloc.get_traced_memory()[1] - base
-    tracemalloc.stop()
-    return peak, statistics.median(measure(step, repeats))
+    # peak_of_step warms up first, so .grad arrays exist and are accumulated in place.
+    return peak_of_step(step), statistics.median(measure(step, repeats))
 
 
 def run(quick: bool) -> str:

@@ -47,9 +47,20 @@ class CheckpointError(RuntimeError):
     """torch.utils.checkpoint.CheckpointError: recomputation did not match the forward."""
 
 
-def _warn_use_reentrant(name: str, when: str) -> None:
-    warnings.warn(_USE_REENTRANT_WARNING.format(name=name, when=when), UserWarning,
-                  stacklevel=3)
+def _common_options(use_reentrant: bool | None, kwargs: dict, name: str, when: str
+                    ) -> tuple[bool, bool]:
+    """(use_reentrant, preserve_rng_state), taking the latter out of ``kwargs``; warns as
+    torch does when use_reentrant was not given, and then uses the reentrant variant."""
+    if use_reentrant is None:
+        warnings.warn(_USE_REENTRANT_WARNING.format(name=name, when=when), UserWarning,
+                      stacklevel=3)
+        use_reentrant = True
+    return use_reentrant, kwargs.pop("preserve_rng_state", True)
+
+
+def _no_kwargs(kwargs: dict) -> None:
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
 
 
 def check_backward_validity(inputs: Iterable[Any]) -> None:
@@ -267,15 +278,12 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
 
     ``context_fn`` and ``debug`` (torch-only options) are not supported.
     """
-    if use_reentrant is None:
-        _warn_use_reentrant("torch.utils.checkpoint",
-                            "Starting in PyTorch 2.9, calling checkpoint without "
-                            "use_reentrant will raise an exception.")
-        use_reentrant = True
-    preserve = kwargs.pop("preserve_rng_state", True)
+    use_reentrant, preserve = _common_options(
+        use_reentrant, kwargs, "torch.utils.checkpoint",
+        "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
+        "exception.")
     if use_reentrant:
-        if kwargs:
-            raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+        _no_kwargs(kwargs)
         return CheckpointFunction.apply(function, preserve, *args)
     return _checkpoint_without_reentrant(function, preserve, determinism_check, early_stop,
                                          args, kwargs)
@@ -285,14 +293,10 @@ def checkpoint_sequential(functions: Any, segments: int, input: Tensor,
                           use_reentrant: bool | None = None, **kwargs: Any) -> Any:
     """torch.utils.checkpoint.checkpoint_sequential(functions, segments, input,
     use_reentrant=None, preserve_rng_state=True): checkpoint all segments but the last."""
-    if use_reentrant is None:
-        _warn_use_reentrant("torch.utils.checkpoint.checkpoint_sequential",
-                            "In version 2.9 we will raise an exception if use_reentrant is "
-                            "not passed.")
-        use_reentrant = True
-    preserve = kwargs.pop("preserve_rng_state", True)
-    if kwargs:
-        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    use_reentrant, preserve = _common_options(
+        use_reentrant, kwargs, "torch.utils.checkpoint.checkpoint_sequential",
+        "In version 2.9 we will raise an exception if use_reentrant is not passed.")
+    _no_kwargs(kwargs)
     from ..nn.modules.container import Sequential
     if isinstance(functions, Sequential):
         functions = list(functions.children())
