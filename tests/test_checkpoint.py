@@ -214,3 +214,15 @@ def test_checkpoint_saves_no_intermediate_activations():
     with tapegrad.autograd.graph.saved_tensors_hooks(lambda t: log.append(t) or t, lambda t: t):
         cp(tapegrad).checkpoint(f, x, use_reentrant=False)
     assert log == []                         # the checkpoint's own hooks are innermost
+
+
+@pytest.mark.parametrize("leaf", [False, True])
+def test_input_modified_in_place_after_checkpoint_raises(leaf):
+    def prog(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        a = x if leaf else x * 1
+        y = cp(lib).checkpoint(lambda t: t.sin(), a, use_reentrant=False)
+        with lib.no_grad():
+            a.add_(1)
+        y.sum().backward()
+    assert_same(prog, torch)

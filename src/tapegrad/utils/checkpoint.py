@@ -26,6 +26,7 @@ from ..autograd.engine import is_checkpoint_valid
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.grad_mode import state as grad_state
+from ..autograd.graph import modified_error
 from ..autograd.saved_hooks import saved_tensors_hooks
 from ..creation import get_rng_state, set_rng_state
 from ..tensor import Tensor
@@ -209,8 +210,14 @@ def _checkpoint_without_reentrant(function: Callable, preserve_rng_state: bool,
     if not grad_state.grad_enabled:
         return function(*args, **kwargs)
     rng_state = get_rng_state() if preserve_rng_state else None
+    versions = [(t, t._counter.value) for t in args if isinstance(t, Tensor)]
 
     def recompute() -> None:
+        for t, version in versions:      # the inputs are saved tensors: version-checked
+            if t._counter.value != version:
+                gf = t._grad_fn
+                raise modified_error(t._data, type(gf).__name__ if gf else None,
+                                     t._counter.value, version, t._counter)
         with _fork_rng(rng_state):
             function(*args, **kwargs)
 
