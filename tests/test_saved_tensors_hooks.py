@@ -260,3 +260,26 @@ def test_hooks_are_thread_local():
     other_thread["y"].sum().backward()
     assert packed == ["main"]
     assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_custom_function_saving_its_output_works_to_second_order():
+    def prog(lib):
+        class Exp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                r = x.exp()
+                ctx.save_for_backward(r)
+                return r
+
+            @staticmethod
+            def backward(ctx, g):
+                r, = ctx.saved_tensors
+                return g * r
+        log = []
+        x = lib.tensor([0.5, 1.0], requires_grad=True, dtype=lib.float64)
+        with logging_hooks(lib, log):
+            y = Exp.apply(x)
+        g, = lib.autograd.grad(y.sum(), x, create_graph=True)
+        g2, = lib.autograd.grad(g.sum(), x)
+        return log, g, g2
+    assert_same(prog, torch)
