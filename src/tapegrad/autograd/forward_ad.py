@@ -18,6 +18,9 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
+from . import graph as _graph
 from .grad_mode import _DecoratorContextManager
 from .graph import Node
 
@@ -41,7 +44,8 @@ class _Entry:
 class _ForwardState:
     """The open level (-1: none) and the tangents attached at it."""
 
-    __slots__ = ("level", "active", "tangents", "on_record", "resolve", "write_inplace")
+    __slots__ = ("level", "active", "tangents", "by_node", "on_record", "resolve",
+                 "write_inplace")
 
     def __init__(self) -> None:
         self.level = -1
@@ -49,6 +53,9 @@ class _ForwardState:
         # being derived, or inside a custom Function's forward).
         self.active = False
         self.tangents: dict[int, _Entry] = {}
+        # id(node) -> (weakref to a recorded node, its outputs' entries): a saved output
+        # rebuilt by the node's backward finds its tangent here (``adopt``).
+        self.by_node: dict[int, tuple] = {}
         # Installed by tapegrad.ops.jvp (which knows the node types):
         self.on_record: Callable = _unset
         self.resolve: Callable = _unset
@@ -86,10 +93,12 @@ def _forget(key: int) -> Callable:
     return drop
 
 
-def set_tangent(t: Any, tangent: Any, pending: Any = None, index: int = 0) -> None:
+def set_tangent(t: Any, tangent: Any, pending: Any = None, index: int = 0) -> _Entry:
     """Attach ``tangent`` (or a pending derivation's output ``index``) to ``t``."""
     key = id(t)
-    state.tangents[key] = _Entry(weakref.ref(t, _forget(key)), tangent, pending, index)
+    entry = state.tangents[key] = _Entry(weakref.ref(t, _forget(key)), tangent, pending,
+                                         index)
+    return entry
 
 
 def tangent_of(t: Any) -> Any:
@@ -109,6 +118,34 @@ def has_tangent(inputs: tuple) -> bool:
         if id(t) in table:
             return True
     return False
+
+
+def remember_outputs(node: Node, entries: list) -> None:
+    """Keep a recorded node's output entries for ``adopt`` (while the node lives)."""
+    key = id(node)
+
+    def drop(ref: weakref.ref) -> None:
+        rec = state.by_node.get(key)
+        if rec is not None and rec[0] is ref:
+            del state.by_node[key]
+
+    state.by_node[key] = (weakref.ref(node, drop), entries)
+
+
+def adopt(t: Any, node: Node, output_nr: int) -> None:
+    """``t`` (a node's saved output, rebuilt) takes the tangent that output had."""
+    if not state.active:
+        return
+    rec = state.by_node.get(id(node))
+    if rec is None or rec[0]() is not node or rec[1][output_nr] is None:
+        return
+    entry = rec[1][output_nr]
+    if entry.pending is not None:
+        state.resolve(entry.pending)
+    set_tangent(t, entry.tangent)
+
+
+_graph.adopt_tangent = adopt
 
 
 def flush() -> None:
@@ -155,6 +192,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     if level < 0:
         raise RuntimeError("Dual level must be a positive number.")
     state.tangents.clear()
+    state.by_node.clear()
     state.level = -1
     state.active = False
 
@@ -213,11 +251,11 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
         level = state.level
     if level < 0:
         return UnpackedDualTensor(tensor, None)
-    if level != state.level:
-        raise RuntimeError("Invalid level given to _fw_primal")
-    tangent = tangent_of(tensor)
+    tangent = tangent_of(tensor) if state.active else None   # a Function's forward: primals
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
+    if level != state.level:
+        raise RuntimeError("Invalid level given to _fw_primal")
     with suspended():
         primal = tensor.view(tensor.shape)
     return UnpackedDualTensor(primal, tangent)
@@ -255,7 +293,7 @@ def apply_with_jvp(cls: type, args: tuple, apply: Callable) -> Any:
         for a in args:
             if hasattr(a, "_data"):
                 t = tangent_of(a)
-                tangents.append(t if t is not None else a.new_zeros(a.shape))
+                tangents.append(t if t is not None else type(a)._make(np.zeros_like(a._data)))
             else:
                 tangents.append(None)
         for_forward = getattr(ctx, "saved_for_forward", None)

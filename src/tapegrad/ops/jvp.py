@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 
 from ..autograd import forward_ad as _fwad
-from ..autograd.forward_ad import TangentEdge, set_tangent, state, suspended, tangent_of
+from ..autograd.forward_ad import (
+    TangentEdge,
+    remember_outputs,
+    set_tangent,
+    state,
+    suspended,
+    tangent_of,
+)
 from ..autograd.grad_mode import state as _grad_state
 from .define import BinaryNode, Node, Tensor, UnaryNode, ns_tensor
 
@@ -36,7 +43,8 @@ _make = Tensor._make
 class _Pending:
     """An op recorded with dual inputs whose outputs' tangents are not derived yet."""
 
-    __slots__ = ("node", "edges", "recorded", "grad_enabled", "outs", "meta", "done")
+    __slots__ = ("node", "edges", "recorded", "grad_enabled", "outs", "meta", "entries",
+                 "done")
 
     def __init__(self, node: Node, edges: tuple, recorded: bool, outs: Any) -> None:
         self.node = node
@@ -45,6 +53,7 @@ class _Pending:
         self.grad_enabled = _grad_state.grad_enabled
         self.outs = [weakref.ref(o) for o in outs]
         self.meta = [(o._data.shape, o._data.dtype) for o in outs]
+        self.entries: list = [None] * len(self.meta)
         self.done = False
 
 
@@ -67,7 +76,9 @@ def on_record(node: Node, outs: Any) -> bool:
             o._grad_fn = None
             o._requires_grad = False
         if o._data.dtype.kind in "fc":
-            set_tangent(o, None, pending, i)
+            pending.entries[i] = set_tangent(o, None, pending, i)
+    if recorded:
+        remember_outputs(node, pending.entries)
     return recorded
 
 
@@ -88,9 +99,7 @@ def resolve(pending: _Pending) -> None:
         node.next_functions = real
         _grad_state.grad_enabled = prev
     pending.node = pending.edges = None
-    for ref, tangent in zip(pending.outs, tangents, strict=True):
-        o = ref()
-        entry = state.tangents.get(id(o)) if o is not None else None
+    for entry, tangent in zip(pending.entries, tangents, strict=True):
         if entry is not None and entry.pending is pending:
             entry.pending = None
             entry.tangent = tangent
@@ -101,8 +110,8 @@ def _derive(p: _Pending) -> list:
     result: list = [None] * len(outs)
     wanted = False
     for i, o in enumerate(outs):
-        if o is not None and o._data.dtype.kind in "fc":
-            result[i] = _view_tangent(o)
+        if p.entries[i] is not None:
+            result[i] = _view_tangent(o) if o is not None else None
             wanted = wanted or result[i] is None
     if not wanted:
         return result
@@ -114,7 +123,7 @@ def _derive(p: _Pending) -> list:
     else:
         derived = _double_vjp(p)
     for i, (shape, dtype) in enumerate(p.meta):
-        if result[i] is None and outs[i] is not None and dtype.kind in "fc":
+        if result[i] is None and p.entries[i] is not None:
             t = derived[i]
             if t is None:
                 t = _make(np.zeros(shape, dtype))
