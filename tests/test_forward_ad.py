@@ -312,6 +312,28 @@ def test_levels_and_tangent_lifetime_match_torch() -> None:
     assert got == expected
 
 
+def test_primal_is_a_view_that_passes_gradients_through() -> None:
+    def run(T: Any, fw: Any) -> tuple:
+        x = T.tensor([1., 2.], requires_grad=True)
+        with fw.dual_level():
+            primal = fw.unpack_dual(fw.make_dual(x, T.tensor([1., 0.]))).primal
+            (primal * 3).sum().backward()
+        return repr(primal), repr(x.grad)
+    expected, got = _both(run)
+    assert got == expected
+
+
+def test_training_step_inside_a_level_gives_gradients_and_tangents() -> None:
+    def run(T: Any, fw: Any) -> tuple:
+        x = T.tensor([1., 2.], requires_grad=True)
+        with fw.dual_level():
+            y = (fw.make_dual(x, T.tensor([1., 0.5])) ** 3).sum()
+            y.backward()
+            return repr(x.grad), repr(fw.unpack_dual(y).tangent.detach())
+    expected, got = _both(run)
+    assert got == expected
+
+
 def test_dtype_mismatched_tangent_is_kept_as_is() -> None:
     expected, got = _both(_in_level(lambda T, fw: repr(fw.unpack_dual(
         fw.make_dual(T.ones(2), T.ones(2, dtype=T.float64))))))

@@ -45,7 +45,7 @@ class _ForwardState:
     """The open level (-1: none) and the tangents attached at it."""
 
     __slots__ = ("level", "active", "tangents", "by_node", "on_record", "resolve",
-                 "write_inplace")
+                 "write_inplace", "primal_of")
 
     def __init__(self) -> None:
         self.level = -1
@@ -60,6 +60,7 @@ class _ForwardState:
         self.on_record: Callable = _unset
         self.resolve: Callable = _unset
         self.write_inplace: Callable = _unset
+        self.primal_of: Callable = _unset
 
 
 def _unset(*args: Any) -> None:
@@ -256,9 +257,7 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
         return UnpackedDualTensor(tensor, None)
     if level != state.level:
         raise RuntimeError("Invalid level given to _fw_primal")
-    with suspended():
-        primal = tensor.view(tensor.shape)
-    return UnpackedDualTensor(primal, tangent)
+    return UnpackedDualTensor(state.primal_of(tensor), tangent)
 
 
 class dual_level(_DecoratorContextManager):

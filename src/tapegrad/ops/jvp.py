@@ -33,7 +33,7 @@ from ..autograd.forward_ad import (
     tangent_of,
 )
 from ..autograd.grad_mode import state as _grad_state
-from .define import BinaryNode, Node, Tensor, UnaryNode, ns_tensor
+from .define import BinaryNode, Node, Tensor, UnaryNode, mark_view, ns_tensor
 
 __all__ = ["on_record", "resolve", "write_inplace"]
 
@@ -230,7 +230,30 @@ def write_inplace(self: Tensor, tangent: Tensor | None) -> None:
         np.copyto(current._data, tangent._data, casting="unsafe")
 
 
+class Identity(Node):
+    """The node of ``unpack_dual(t).primal`` (torch names it ``Identity``)."""
+
+    __slots__ = ()
+
+    def backward(self, ns: Any, grads: list) -> tuple:
+        return (grads[0],)
+
+
+def _identity_replay(ns: Any, x: Any) -> Any:
+    return x
+
+
+def primal_of(t: Tensor) -> Tensor:
+    """A view of ``t`` without its tangent (gradients pass through unchanged)."""
+    if t._requires_grad and _grad_state.grad_enabled:
+        out = _make(t._data.view(), True, Identity((t._edge(),)))
+    else:
+        out = _make(t._data.view())
+    return mark_view(out, t, _identity_replay)
+
+
 state.on_record = on_record
+state.primal_of = primal_of
 state.resolve = resolve
 state.write_inplace = write_inplace
 Tensor._tangent_repr = property(_fwad.tangent_repr)
