@@ -297,46 +297,46 @@ def test_errors_match_torch(name: str) -> None:
     assert got == expected
 
 
-def test_levels_and_tangent_lifetime_match_torch() -> None:
-    def run(T: Any, fw: Any) -> tuple:
-        t = T.tensor([1., 0.])
-        level = fw.enter_dual_level()
-        d = fw.make_dual(T.tensor([1., 2.]), t)
-        same = fw.unpack_dual(d).tangent is t
-        fw.exit_dual_level()
-        after = fw.unpack_dual(d)
-        again = fw.enter_dual_level()
-        fw.exit_dual_level(level=again)
-        return level, same, repr(after), repr(d), again, fw.UnpackedDualTensor._fields
-    expected, got = _both(run)
-    assert got == expected
+def _levels_and_tangent_lifetime(T: Any, fw: Any) -> tuple:
+    t = T.tensor([1., 0.])
+    level = fw.enter_dual_level()
+    d = fw.make_dual(T.tensor([1., 2.]), t)
+    same = fw.unpack_dual(d).tangent is t
+    fw.exit_dual_level()
+    after = fw.unpack_dual(d)
+    again = fw.enter_dual_level()
+    fw.exit_dual_level(level=again)
+    return level, same, repr(after), repr(d), again, fw.UnpackedDualTensor._fields
 
 
-def test_primal_is_a_view_that_passes_gradients_through() -> None:
-    def run(T: Any, fw: Any) -> tuple:
-        x = T.tensor([1., 2.], requires_grad=True)
-        with fw.dual_level():
-            primal = fw.unpack_dual(fw.make_dual(x, T.tensor([1., 0.]))).primal
-            (primal * 3).sum().backward()
-        return repr(primal), repr(x.grad)
-    expected, got = _both(run)
-    assert got == expected
+def _primal_passes_gradients_through(T: Any, fw: Any) -> tuple:
+    x = T.tensor([1., 2.], requires_grad=True)
+    with fw.dual_level():
+        primal = fw.unpack_dual(fw.make_dual(x, T.tensor([1., 0.]))).primal
+        (primal * 3).sum().backward()
+    return repr(primal), repr(x.grad)
 
 
-def test_training_step_inside_a_level_gives_gradients_and_tangents() -> None:
-    def run(T: Any, fw: Any) -> tuple:
-        x = T.tensor([1., 2.], requires_grad=True)
-        with fw.dual_level():
-            y = (fw.make_dual(x, T.tensor([1., 0.5])) ** 3).sum()
-            y.backward()
-            return repr(x.grad), repr(fw.unpack_dual(y).tangent.detach())
-    expected, got = _both(run)
-    assert got == expected
+def _training_step_in_a_level(T: Any, fw: Any) -> tuple:
+    x = T.tensor([1., 2.], requires_grad=True)
+    with fw.dual_level():
+        y = (fw.make_dual(x, T.tensor([1., 0.5])) ** 3).sum()
+        y.backward()
+        return repr(x.grad), repr(fw.unpack_dual(y).tangent.detach())
 
 
-def test_dtype_mismatched_tangent_is_kept_as_is() -> None:
-    expected, got = _both(_in_level(lambda T, fw: repr(fw.unpack_dual(
-        fw.make_dual(T.ones(2), T.ones(2, dtype=T.float64))))))
+def _dtype_mismatched_tangent_kept_as_is(T: Any, fw: Any) -> str:
+    with fw.dual_level():
+        return repr(fw.unpack_dual(fw.make_dual(T.ones(2), T.ones(2, dtype=T.float64))))
+
+
+BEHAVIOURS = [_levels_and_tangent_lifetime, _primal_passes_gradients_through,
+              _training_step_in_a_level, _dtype_mismatched_tangent_kept_as_is]
+
+
+@pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=[b.__name__[1:] for b in BEHAVIOURS])
+def test_behaviour_matches_torch(behaviour: Callable) -> None:
+    expected, got = _both(behaviour)
     assert got == expected
 
 
@@ -434,32 +434,35 @@ def _f(T: Any, x: Any) -> Any:
     return (x.sin() * x.exp()).sum() + (x @ x.flip(0)) ** 2 + x.prod().tanh()
 
 
-def test_forward_over_reverse_hvp_matches_reverse_over_reverse() -> None:
+def _hvp_setup() -> tuple:
+    """(x, v, H v by reverse-over-reverse)."""
     p, v = RNG.standard_normal(4), RNG.standard_normal(4)
     x = tg.tensor(p, requires_grad=True)
     (g,) = tg.autograd.grad(_f(tg, x), x, create_graph=True)
     (rr,) = tg.autograd.grad(g, x, tg.tensor(v))
+    return x, tg.tensor(v), _np(rr)
+
+
+def test_forward_over_reverse_hvp_matches_reverse_over_reverse_and_torch() -> None:
+    x, v, rr = _hvp_setup()
     with fw_g.dual_level():
-        d = fw_g.make_dual(x, tg.tensor(v))
+        d = fw_g.make_dual(x, v)
         (g_dual,) = tg.autograd.grad(_f(tg, d), d, create_graph=True)
-        fr = fw_g.unpack_dual(g_dual).tangent
-    np.testing.assert_allclose(_np(fr), _np(rr), rtol=1e-10)
-    xt = torch.tensor(p, requires_grad=True)
+        fr = _np(fw_g.unpack_dual(g_dual).tangent)
+    np.testing.assert_allclose(fr, rr, rtol=1e-10)
+    xt = torch.tensor(_np(x), requires_grad=True)
     with fw_t.dual_level():
-        dt = fw_t.make_dual(xt, torch.tensor(v))
+        dt = fw_t.make_dual(xt, torch.tensor(_np(v)))
         (gt,) = torch.autograd.grad(_f(torch, dt), dt, create_graph=True)
-        np.testing.assert_allclose(_np(fr), _np(fw_t.unpack_dual(gt).tangent), rtol=1e-10)
+        np.testing.assert_allclose(fr, _np(fw_t.unpack_dual(gt).tangent), rtol=1e-10)
 
 
 def test_reverse_over_forward_differentiates_the_tangent() -> None:
-    p, v = RNG.standard_normal(4), RNG.standard_normal(4)
-    x = tg.tensor(p, requires_grad=True)
-    (g,) = tg.autograd.grad(_f(tg, x), x, create_graph=True)
-    (rr,) = tg.autograd.grad(g, x, tg.tensor(v))
+    x, v, rr = _hvp_setup()
     with fw_g.dual_level():
-        jv = fw_g.unpack_dual(_f(tg, fw_g.make_dual(x, tg.tensor(v)))).tangent
+        jv = fw_g.unpack_dual(_f(tg, fw_g.make_dual(x, v))).tangent
         (rf,) = tg.autograd.grad(jv, x)
-    np.testing.assert_allclose(_np(rf), _np(rr), rtol=1e-10)
+    np.testing.assert_allclose(_np(rf), rr, rtol=1e-10)
 
 
 def test_jacobian_by_forward_mode_matches_jacrev() -> None:
