@@ -487,3 +487,31 @@ def test_ops_without_dual_inputs_are_unchanged_inside_a_level() -> None:
         assert fw_g.unpack_dual(y).tangent is None
         y.backward()
     assert x.grad.tolist() == [3.0, 3.0]
+
+
+def _func_transforms(T: Any) -> list:
+    F = T.func
+    x = T.tensor([0.5, 1.5], dtype=T.float64)
+    v = T.tensor([1., -2.], dtype=T.float64)
+
+    def f(a: Any) -> Any:
+        return a.sin() * a ** 2
+
+    def g(a: Any, b: Any) -> tuple:
+        return a.sin() * b.sum(), (a ** 2).sum() * b
+
+    return [F.jvp(f, (x,), (v,)),
+            F.jvp(F.grad(lambda a: f(a).sum()), (x,), (v,)),          # forward-over-reverse
+            F.jvp(lambda a: F.jvp(f, (a,), (v,))[1], (x,), (v,)),     # nested: inner by VJPs
+            F.grad(lambda a: F.jvp(f, (a,), (v,))[1].sum())(x),       # reverse-over-forward
+            F.jvp(lambda a: (a * 2, {"k": a.sum()}), (x,), (v,), has_aux=True),
+            F.jacfwd(g, argnums=(0, 1))(x, v),
+            F.jacfwd(lambda a: (a.exp(), {"s": a.sum()}), has_aux=True)(x),
+            F.hessian(lambda a: (a.sin() * a ** 2).sum())(x),
+            F.jacfwd(F.jacfwd(lambda a: (a ** 3).prod()))(x),
+            F.jacfwd(lambda a: a.reshape(2, 1) * a)(x.reshape(1, 2))]
+
+
+def test_func_jvp_and_jacfwd_run_forward_mode_and_compose_as_torch() -> None:
+    expected, got = _func_transforms(torch), _func_transforms(tg)
+    assert repr(got) == repr(expected)
