@@ -479,6 +479,11 @@ def test_jacobian_by_forward_mode_matches_jacrev() -> None:
     np.testing.assert_allclose(_np(tg.func.jacfwd(f)(p)), _np(rev), rtol=1e-12)
 
 
+def test_complex_dual_tensors_are_refused_with_a_clear_error() -> None:
+    with fw_g.dual_level(), pytest.raises(NotImplementedError, match="complex tensors"):
+        fw_g.make_dual(tg.tensor([1 + 2j]), tg.tensor([1j]))
+
+
 def test_ops_without_dual_inputs_are_unchanged_inside_a_level() -> None:
     with fw_g.dual_level():
         x = tg.tensor([1., 2.], requires_grad=True)

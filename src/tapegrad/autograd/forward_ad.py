@@ -219,6 +219,10 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     if not (tangent.is_floating_point() or tangent.is_complex()):
         raise ValueError(f"Expected tangent to be floating point or complex, but got: "
                          f"{tangent.dtype}")
+    if tensor.is_complex() or tangent.is_complex():
+        raise NotImplementedError(
+            "tapegrad does not support forward-mode AD of complex tensors yet (torch does); "
+            "split the tensor into its real and imaginary parts to differentiate it.")
     if level != state.level:
         raise RuntimeError("Invalid level given to _make_dual")
     if tangent_of(tensor) is not None:
