@@ -5,7 +5,9 @@ inputs and differentiates with ``autograd.grad(create_graph=True)``, so transfor
 compose (``grad(grad(f))``, ``jacfwd(jacrev(f))``): an outer transform sees the
 inner one's result as an ordinary differentiable computation. A result keeps its
 graph only when the caller's inputs require grad (as inside an outer transform).
-Forward products use the double-backward trick (the VJP is linear in its vector).
+``jvp`` runs forward mode (``autograd.forward_ad``); inside an open dual level (a
+nested ``jvp``) it uses the double-backward trick instead (the VJP is linear in its
+vector), since forward mode has one level.
 Arguments may be pytrees of tuples, lists and dicts of Tensors.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .autograd import forward_ad as _forward_ad
 from .autograd.api import grad as _autograd_grad
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor
@@ -48,8 +51,15 @@ def _handles(tree: Any) -> Any:
     """Differentiable stand-ins for the tensors of ``tree``, linked to them if they require
     grad (so an outer transform can differentiate through)."""
     leaves, rebuild = _flatten(tree)
-    return rebuild([(x.view_as(x) if x.requires_grad else x.detach().requires_grad_())
-                    if isinstance(x, Tensor) else x for x in leaves])
+    return rebuild([_handle(x) if isinstance(x, Tensor) else x for x in leaves])
+
+
+def _handle(x: Tensor) -> Tensor:
+    if x.requires_grad:
+        return x.view_as(x)               # a view keeps a dual tensor's tangent
+    tangent = _forward_ad.unpack_dual(x).tangent
+    h = x.detach().requires_grad_()
+    return h if tangent is None else _forward_ad.make_dual(h, tangent)
 
 
 def _outer_needs_graph(tree: Any) -> bool:
@@ -60,7 +70,15 @@ def _finish(tree: Any, keep: bool) -> Any:
     if keep:
         return tree
     leaves, rebuild = _flatten(tree)
-    return rebuild([x.detach() if isinstance(x, Tensor) else x for x in leaves])
+    return rebuild([_detached(x) if isinstance(x, Tensor) else x for x in leaves])
+
+
+def _detached(x: Tensor) -> Tensor:
+    """``x.detach()``, keeping its tangent inside an open dual level (an outer ``jvp``)."""
+    tangent = _forward_ad.unpack_dual(x).tangent
+    if tangent is None:
+        return x.detach()
+    return _forward_ad.make_dual(x.detach(), tangent.detach())
 
 
 def _grads(outputs: list, inputs: list, grad_outputs: list | None) -> list:
@@ -183,6 +201,9 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
             raise RuntimeError(f"jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. "
                                "it should be valid to call f(*primals).")
     keep = _outer_needs_graph((primals, tangents))
+    if _forward_ad.state.level < 0:
+        result = _forward_jvp(func, primals, tangents, has_aux)
+        return tuple(_finish(r, keep) for r in result)
     with enable_grad():
         handles = _handles(primals)
         out, aux = _split_aux(func(*handles), has_aux, "jvp(f, primals, tangents)")
@@ -197,11 +218,37 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
     return (*result, _finish(aux, keep)) if has_aux else result
 
 
+def _forward_jvp(func: Callable, primals: tuple, tangents: tuple, has_aux: bool) -> tuple:
+    """(output, J tangents[, aux]) in one forward pass over dual tensors."""
+    from . import zeros_like
+    fw = _forward_ad
+    p_leaves, rebuild = _flatten(primals)
+    t_leaves, _ = _flatten(tangents)
+    if len(p_leaves) != len(t_leaves):
+        raise RuntimeError(
+            "jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+            "structure. For example, if primals is a tuple of 3 tensors, tangents also must "
+            f"be. Got primals with {len(p_leaves)} leaves and tangents with {len(t_leaves)}.")
+    with fw.dual_level():
+        duals = [fw.make_dual(p, t) if isinstance(p, Tensor) else p
+                 for p, t in zip(p_leaves, t_leaves, strict=True)]
+        out, aux = _split_aux(func(*rebuild(duals)), has_aux, "jvp(f, primals, tangents)")
+        out_leaves, rebuild_out = _flatten(out)
+        unpacked = [fw.unpack_dual(o) for o in out_leaves]
+        primal_out = rebuild_out([u.primal for u in unpacked])
+        jv = rebuild_out([zeros_like(o) if u.tangent is None else u.tangent
+                          for o, u in zip(out_leaves, unpacked, strict=True)])
+    return (primal_out, jv, aux) if has_aux else (primal_out, jv)
+
+
 def _jacobian(func: Callable, argnums: Any, has_aux: bool, forward: bool) -> Callable:
     from . import stack
 
     def wrapper(*args: Any) -> Any:
         keep = _outer_needs_graph(args)
+        if forward and _forward_ad.state.level < 0:
+            result = _forward_jacobian(func, args, argnums, has_aux)
+            return tuple(_finish(r, keep) for r in result) if has_aux else _finish(result, keep)
         with enable_grad():
             new_args, picked = _select(args, argnums)
             out, aux = _split_aux(func(*new_args), has_aux,
@@ -226,6 +273,41 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, forward: bool) -> Cal
     return wrapper
 
 
+def _forward_jacobian(func: Callable, args: tuple, argnums: Any, has_aux: bool) -> Any:
+    """jacfwd by forward mode: one JVP per input element (a column of the Jacobian)."""
+    from . import stack, zeros_like
+    nums = _check_argnums(argnums, len(args))
+    picked = args[nums[0]] if isinstance(argnums, int) else tuple(args[a] for a in nums)
+    in_leaves, rebuild_in = _flatten(picked)
+
+    def call(*leaves: Any) -> Any:
+        new = list(args)
+        values = rebuild_in(list(leaves))
+        for a, value in zip(nums, (values,) if isinstance(argnums, int) else values,
+                            strict=True):
+            new[a] = value
+        return func(*new)
+
+    columns: list = [[] for _ in in_leaves]
+    seeds = [(i, k) for i, x in enumerate(in_leaves) for k in range(x.numel())] or [(-1, 0)]
+    for i, k in seeds:
+        tangents = [zeros_like(x) for x in in_leaves]
+        if i >= 0:
+            seed = tangents[i].reshape(-1)
+            seed[k] = 1.0
+            tangents[i] = seed.reshape(in_leaves[i].shape)
+        res = _forward_jvp(call, tuple(in_leaves), tuple(tangents), has_aux)
+        out = res[0]
+        if i >= 0:
+            columns[i].append(_flatten(res[1])[0])
+    out_leaves, rebuild_out = _flatten(out)
+    blocks = [rebuild_in([stack([col[oi] for col in columns[ii]], -1).reshape(
+        tuple(o.shape) + tuple(x.shape)) if columns[ii] else zeros_like_shape(o, x)
+        for ii, x in enumerate(in_leaves)]) for oi, o in enumerate(out_leaves)]
+    result = rebuild_out(blocks)
+    return (result, res[2]) if has_aux else result
+
+
 def zeros_like_shape(out: Tensor, x: Tensor) -> Tensor:
     from . import zeros
     return zeros(*(tuple(out.shape) + tuple(x.shape)), dtype=x.dtype)
@@ -240,7 +322,8 @@ def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
 def jacfwd(func: Callable, argnums: int | tuple = 0, has_aux: bool = False, *,
            randomness: str = "error") -> Callable:
     """torch.func.jacfwd(func, argnums=0, has_aux=False, *, randomness='error').
-    Same Jacobian as jacrev (computed row by row; no vmap here)."""
+    Forward mode, one JVP per input element (no vmap here); inside an open dual level
+    (nested in a jvp/jacfwd) row by row in reverse mode."""
     return _jacobian(func, argnums, has_aux, forward=True)
 
 

@@ -1,7 +1,7 @@
 """tapegrad.autograd: the engine's public face (backward, grad), grad modes, anomaly mode,
 custom Functions and gradcheck."""
 
-from . import function, functional, graph
+from . import forward_ad, function, functional, graph
 from .anomaly import (
            detect_anomaly,
            is_anomaly_check_nan_enabled,
@@ -16,4 +16,4 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 __all__ = ["backward", "grad", "graph", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "function", "functional", "Function", "FunctionCtx",
-           "once_differentiable", "gradcheck", "gradgradcheck", "GradcheckError"]
+           "once_differentiable", "gradcheck", "gradgradcheck", "GradcheckError", "forward_ad"]

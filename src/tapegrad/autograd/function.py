@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from .anomaly import anomaly_state, forward_stack
+from .forward_ad import apply_with_jvp, has_tangent
+from .forward_ad import state as _fw
 from .grad_mode import no_grad
 from .grad_mode import state as grad_state
 from .graph import Node
@@ -227,6 +229,8 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Cls.apply(*args): run forward without recording, then record one node."""
+        if _fw.active and has_tangent(args):
+            return apply_with_jvp(cls, args, lambda ctxs: _apply(cls, args, kwargs, ctxs))
         return _apply(cls, args, kwargs)
 
 
@@ -235,7 +239,7 @@ def _uses_setup_context(cls: type) -> bool:
         Function.__dict__["setup_context"].__func__
 
 
-def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
+def _apply(cls: type, args: tuple, kwargs: dict, ctxs: list | None = None) -> Any:
     Tensor = _Tensor()
     if kwargs:
         import inspect
@@ -250,6 +254,8 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
     recording = grad_state.grad_enabled and any(needs_input_grad)
     ctx = cls._backward_cls(tuple(args[i]._edge() if args[i]._requires_grad else (None, 0)
                                   for i in tensor_slots) if recording else ())
+    if ctxs is not None:
+        ctxs.append(ctx)
     ctx.needs_input_grad = needs_input_grad
     ctx.input_slots = tuple(range(len(args)))
     ctx.tensor_slots = tensor_slots

@@ -140,6 +140,11 @@ def modified_error(array: np.ndarray, producer: str | None, current: int, expect
     return RuntimeError(msg)
 
 
+# Set by autograd.forward_ad: gives an output rebuilt from a saved value (for a backward
+# under create_graph inside a dual level) the tangent the original output had.
+adopt_tangent: Callable | None = None
+
+
 class Node:
     """One recorded op. Subclasses are named as torch names them (``MulBackward0``) and
     implement ``backward(ns, grads) -> tuple`` returning one gradient per input slot,
@@ -210,6 +215,8 @@ class Node:
         from ..tensor import Tensor
         t = Tensor._make(item.data, True, self, item.output_nr)
         t._counter = item.counter
+        if adopt_tangent is not None:
+            adopt_tangent(t, self, item.output_nr)
         return t
 
     def release(self) -> None:

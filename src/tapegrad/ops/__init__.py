@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     fill,
     indexing,
     join,
+    jvp,
     linalg,
     matrix,
     pointwise,

@@ -26,6 +26,8 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import engine as _engine
 from ..autograd.anomaly import anomaly_state as _anomaly
+from ..autograd.forward_ad import TangentEdge, flush, has_tangent, set_tangent, tangent_of
+from ..autograd.forward_ad import state as _fw
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, SavedResult
 from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
@@ -105,8 +107,11 @@ def formula(name: str, array_fn: Callable, tensor_fn: Callable) -> None:
 
 
 def edge(t: Any) -> tuple:
-    """The (node, output_nr) a gradient for ``t`` flows into; (None, 0) for constants."""
+    """The (node, output_nr) a gradient for ``t`` flows into; (None, 0) for constants.
+    While a dual level is open, a dual input's edge is a TangentEdge (see forward_ad)."""
     if isinstance(t, Tensor):
+        if _fw.active and id(t) in _fw.tangents:
+            return (TangentEdge(tangent_of(t), t._edge()), 0)
         if t._grad_fn is not None:
             return (t._grad_fn, t._output_nr)
         if t._requires_grad:
@@ -115,13 +120,12 @@ def edge(t: Any) -> tuple:
 
 
 def needs_grad(*inputs: Any) -> bool:
-    """Whether an op on these inputs must be recorded."""
-    if not _grad_state.grad_enabled:
-        return False
-    for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
-            return True
-    return False
+    """Whether an op on these inputs must be recorded (for a gradient or a tangent)."""
+    if _grad_state.grad_enabled:
+        for t in inputs:
+            if isinstance(t, Tensor) and t._requires_grad:
+                return True
+    return _fw.active and has_tangent(inputs)
 
 
 def _check_saveable(t: Tensor) -> None:
@@ -164,6 +168,8 @@ def _observe(node: Node, out: Tensor) -> None:
 def record(node: Node, data: np.ndarray) -> Tensor:
     """Wrap ``data`` as the output of ``node`` (a node already holding its edges)."""
     out = _make(data, True, node)
+    if _fw.active and not _fw.on_record(node, (out,)):
+        return out
     if _anomaly.enabled:
         _anomaly_record(node, out)
     if record_observers:
@@ -175,6 +181,8 @@ def record_many(node: Node, arrays: list) -> list:
     """Outputs of a node with several outputs."""
     node.n_outputs = len(arrays)
     outs = [_make(a, True, node, i) for i, a in enumerate(arrays)]
+    if _fw.active and not _fw.on_record(node, outs):
+        return outs
     if _anomaly.enabled:
         _anomaly_record(node, outs[0])
     if record_observers:
@@ -289,10 +297,12 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
             if to_float and a.dtype.kind in "biu":
                 a = _float_input(a)
             out = forward(a)
-            if not (input._requires_grad and _grad_state.grad_enabled and differentiable):
+            if not (differentiable and ((input._requires_grad and _grad_state.grad_enabled)
+                                        or (_fw.active and id(input) in _fw.tangents))):
                 return _make(out)
             gf = input._grad_fn
-            n = node_cls(((gf, input._output_nr) if gf is not None else edge(input),))
+            n = node_cls(((gf, input._output_nr) if gf is not None and not _fw.active
+                          else edge(input),))
             result = _make(out, True, n)
             if saves_self or saves_result:
                 if input._inference:
@@ -310,6 +320,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                 n._versions = tuple(vers)
                 if saved_hooks_active:
                     pack_saved_values(n, result)
+            if _fw.active and not _fw.on_record(n, (result,)):
+                return result
             if _anomaly.enabled:
                 _anomaly_record(n, result)
             if record_observers:
@@ -454,15 +466,20 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             if _broadcastable(np.shape(a), np.shape(b)):
                 raise RuntimeError(str(e)) from None
             raise broadcast_error(np.shape(a), np.shape(b)) from None
-        if not (differentiable and _grad_state.grad_enabled and (
-                input._requires_grad or (isinstance(other, Tensor) and other._requires_grad))):
+        if not (differentiable and ((_grad_state.grad_enabled and (
+                input._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
+                or (_fw.active and has_tangent((input, other))))):
             return _make(out)
         s_req = input._requires_grad
         o_req = isinstance(other, Tensor) and other._requires_grad
-        if (s_req and grad_self is None) or (o_req and grad_other is None):
+        if ((s_req and grad_self is None) or (o_req and grad_other is None)) and \
+                _grad_state.grad_enabled:
             which = "self" if s_req and grad_self is None else "other"
             raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
                                f"'{which}'")
+        if _fw.active:              # a dual input's derivative is wanted for its tangent
+            s_req = s_req or id(input) in _fw.tangents
+            o_req = o_req or id(other) in _fw.tangents
         n = node_cls((edge(input), edge(other)))
         result = _make(out, True, n)
         n.shapes = (a.shape, input._data.dtype, np.shape(b),
@@ -493,6 +510,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             n._versions = tuple(vers)
             if saved_hooks_active:
                 pack_saved_values(n, result)
+        if _fw.active and not _fw.on_record(n, (result,)):
+            return result
         if _anomaly.enabled:
             _anomaly_record(n, result)
         if record_observers:
@@ -536,6 +555,8 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     its base gets a CopySlices node, so gradients flow into the base correctly.
     """
     check_inplace_allowed(self)
+    if _fw.active:
+        flush()           # pending tangents read values this write is about to change
     tracked = needs_grad(self, *args, *kwargs.values())
     if not tracked:
         prev = _grad_state.grad_enabled
@@ -550,13 +571,20 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     # write, not memory the write is about to change.
     old = _make(self._data.copy() if saved_hooks_active else self._data,
                 self._requires_grad, self._grad_fn, self._output_nr)
+    if _fw.active and id(self) in _fw.tangents:
+        set_tangent(old, tangent_of(self))
     res = op(old, *args, **kwargs)
     node = res._grad_fn
+    res_tangent = tangent_of(res) if _fw.active else None
     if node is not None and node._saved and any(v is old for v in node._saved):
         old._data = self._data.copy()          # the op needs the value from before the write
     _write(self, res._data, op_name)
     if node is not None and node._saved:
         _rebind_saved_result(node, res, self)
+    if _fw.active:
+        _fw.write_inplace(self, res_tangent)
+        if node is None and not (self._requires_grad and _grad_state.grad_enabled):
+            return self                        # only the tangent changed, not the graph
     if self._base is not None:
         _rebase_view(self, res)
     else:
@@ -666,7 +694,7 @@ def _rebase_view(view: Tensor, res: Tensor) -> None:
     positions = replay(ns_array, np.arange(base._data.size).reshape(base._data.shape))
     mask = np.ones(base._data.size, dtype=np.bool_)
     mask[np.asarray(positions).ravel()] = False
-    node = CopySlices((edge(base), edge(res)))
+    node = CopySlices((base._edge(), res._edge()))
     node.replay = replay
     node.mask = mask.reshape(base._data.shape)
     base._grad_fn = node
