@@ -78,6 +78,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .ops.activation import log_softmax, softmax
 from .ops.binary_math import (
     addcdiv,
     addcmul,

@@ -1,6 +1,7 @@
 """Every differentiable op, each defined once with its derivative (see ``define``)."""
 
 from . import (  # noqa: F401
+    activation,
     binary_math,
     conversion,
     decomp,

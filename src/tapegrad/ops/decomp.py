@@ -15,10 +15,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .define import Node, Tensor, edge, formula, needs_grad, record
+from .define import Tensor, formula, needs_grad
 from .indexing import movedim
 from .matrix import _diag_embed, _node_class, _square_check, record_formula
 from .reduction import sum as _sum
+from .reductions_extra import amax, amin, vector_norm
 
 _make = Tensor._make
 
@@ -314,40 +315,6 @@ def svdvals(A: Tensor) -> Tensor:
 # -- matrix_norm -------------------------------------------------------------------------------
 
 
-class _ExtremumNode(Node):
-    """amax/amin over one dim: the gradient is shared evenly among the tied maxima."""
-
-    __slots__ = ("dim", "weights")
-
-    def backward(self, ns, grads):
-        g = ns.unsqueeze(grads[0], self.dim)
-        return (ns.mul(g, ns.constant(self.weights.astype(ns.np_dtype(g)))),)
-
-
-AmaxBackward0 = type("AmaxBackward0", (_ExtremumNode,), {"__slots__": ()})
-AminBackward0 = type("AminBackward0", (_ExtremumNode,), {"__slots__": ()})
-
-
-def _extremum(x: Tensor, dim: int, largest: bool) -> Tensor:
-    a = x._data
-    out = a.max(axis=dim) if largest else a.min(axis=dim)
-    if not needs_grad(x):
-        return _make(out)
-    hit = a == np.expand_dims(out, dim)
-    node = (AmaxBackward0 if largest else AminBackward0)((edge(x),))
-    node.dim = dim
-    node.weights = hit / hit.sum(axis=dim, keepdims=True)
-    return record(node, out)
-
-
-def _fro_rule(ns, grads, ins, outs, arg, needs):
-    g = _mat(ns, ns.div(grads[0], outs[0]))
-    return (ns.mul(g, ins[0]),)
-
-
-LinalgVectorNormBackward0 = _node_class("LinalgVectorNormBackward0", _fro_rule)
-
-
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False,
                 *, dtype: Any = None) -> Tensor:
     """torch.linalg.matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False)"""
@@ -362,15 +329,14 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
     dims = tuple(d % a.ndim for d in dim)
     x = A if dims == (a.ndim - 2, a.ndim - 1) else movedim(A, dims, (-2, -1))
     if ord == "fro":
-        out = np.sqrt(np.sum(x._data * x._data, axis=(-2, -1)))
-        res = record_formula(LinalgVectorNormBackward0, (x,), (out,))
+        res = vector_norm(x, 2, (-2, -1))
     elif ord == "nuc":
         res = _sum(svdvals(x), -1)
     elif ord in (2, -2):
-        res = _extremum(svdvals(x), -1, ord == 2)
+        res = (amax if ord == 2 else amin)(svdvals(x), -1)
     elif ord in (1, -1, builtins.float("inf"), -builtins.float("inf")):
         along = -2 if ord in (1, -1) else -1
-        res = _extremum(_sum(x.abs(), along), -1, ord > 0)
+        res = (amax if ord > 0 else amin)(_sum(x.abs(), along), -1)
     else:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if keepdim:

@@ -161,21 +161,25 @@ def _observe(node: Node, out: Tensor) -> None:
 def record(node: Node, data: np.ndarray) -> Tensor:
     """Wrap ``data`` as the output of ``node`` (a node already holding its edges)."""
     out = _make(data, True, node)
+    if _anomaly.enabled or record_observers:
+        _announce(node, out)
+    return out
+
+
+def _announce(node: Node, out: Tensor) -> None:
+    """Tell anomaly mode and viz tracing (when on) that ``node`` produced ``out``."""
     if _anomaly.enabled:
         _anomaly_record(node, out)
     if record_observers:
         _observe(node, out)
-    return out
 
 
 def record_many(node: Node, arrays: list) -> list:
     """Outputs of a node with several outputs."""
     node.n_outputs = len(arrays)
     outs = [_make(a, True, node, i) for i, a in enumerate(arrays)]
-    if _anomaly.enabled:
-        _anomaly_record(node, outs[0])
-    if record_observers:
-        _observe(node, outs[0])
+    if _anomaly.enabled or record_observers:
+        _announce(node, outs[0])
     return outs
 
 
@@ -305,10 +309,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                         vers.append(0)
                 n._saved = tuple(vals)
                 n._versions = tuple(vers)
-            if _anomaly.enabled:
-                _anomaly_record(n, result)
-            if record_observers:
-                _observe(n, result)
+            if _anomaly.enabled or record_observers:
+                _announce(n, result)
             return result
 
         return _publish(op, op_name, "input", node_cls, forward, True, method,
@@ -486,10 +488,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                 vers[2] = 0
             n._saved = tuple(vals)
             n._versions = tuple(vers)
-        if _anomaly.enabled:
-            _anomaly_record(n, result)
-        if record_observers:
-            _observe(n, result)
+        if _anomaly.enabled or record_observers:
+            _announce(n, result)
         return result
 
     return _publish(op, op_name, "input, other", node_cls, forward, register, method,

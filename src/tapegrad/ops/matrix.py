@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
 from ..autograd.graph import SavedResult
 from .define import (
     Node,
@@ -133,8 +134,8 @@ BaddbmmBackward0 = _node_class("BaddbmmBackward0", _addmm_rule)
 
 def _addmm_like(input: Tensor, a: Tensor, b: Tensor, beta: float, alpha: float,
                 node_cls: type, product: Callable) -> Tensor:
-    prod = product(a, b)._data
-    out = np.broadcast_to(input._data, prod.shape)
+    with no_grad():     # the product's own node would be thrown away: do not record it
+        prod = product(a, b)._data
     try:
         out = (beta * input._data if beta != 1 else input._data) + (
             alpha * prod if alpha != 1 else prod)
