@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .define import Tensor, formula, needs_grad
+from .define import Tensor, formula, needs_grad, wrap_dim
 from .indexing import movedim
 from .matrix import _diag_embed, _node_class, _square_check, record_formula
 from .reduction import sum as _sum
@@ -326,21 +326,23 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
         raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
                            "input. Got Long" if a.dtype == np.int64 else
                            "linalg.matrix_norm: Expected a floating point tensor as input")
-    dims = tuple(d % a.ndim for d in dim)
-    x = A if dims == (a.ndim - 2, a.ndim - 1) else movedim(A, dims, (-2, -1))
+    d0, d1 = (wrap_dim(d, a.ndim) for d in dim)
+    inf = builtins.float("inf")
     if ord == "fro":
-        res = vector_norm(x, 2, (-2, -1))
-    elif ord == "nuc":
-        res = _sum(svdvals(x), -1)
-    elif ord in (2, -2):
-        res = (amax if ord == 2 else amin)(svdvals(x), -1)
-    elif ord in (1, -1, builtins.float("inf"), -builtins.float("inf")):
-        along = -2 if ord in (1, -1) else -1
-        res = (amax if ord > 0 else amin)(_sum(x.abs(), along), -1)
-    else:
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in (1, -1, inf, -inf):
+        # torch: the extremum over one dim of the absolute sums along the other
+        along, over = (d0, d1) if ord in (1, -1) else (d1, d0)
+        if not keepdim and along < over:
+            over -= 1
+        return (amax if ord > 0 else amin)(_sum(A.abs(), along, keepdim), over, keepdim)
+    if ord not in (2, -2, "nuc"):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    # spectral norms: move the matrix dims last, reduce the singular values, put them back
+    x = movedim(A, (d0, d1), (-2, -1))
+    sv = svdvals(x)
+    res = _sum(sv, -1, keepdim) if ord == "nuc" else (amax if ord == 2 else amin)(sv, -1,
+                                                                                  keepdim)
     if keepdim:
-        res = res.unsqueeze(-1).unsqueeze(-1)
-        if dims != (a.ndim - 2, a.ndim - 1):
-            res = movedim(res, (-2, -1), dims)
+        res = movedim(res.unsqueeze(-1), (-2, -1), (d0, d1))
     return res

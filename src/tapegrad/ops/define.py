@@ -653,21 +653,18 @@ def _rebase_view(view: Tensor, res: Tensor) -> None:
     if replay is None:
         raise RuntimeError("this view cannot be modified in place while it requires grad; "
                            "clone() it first.")
-    positions = replay(ns_array, np.arange(base._data.size).reshape(base._data.shape))
+    positions = np.asarray(replay(ns_array, np.arange(base._data.size).reshape(
+        base._data.shape)))
     mask = np.ones(base._data.size, dtype=np.bool_)
-    mask[np.asarray(positions).ravel()] = False
+    mask[positions.ravel()] = False
     node = CopySlices((edge(base), edge(res)))
     node.replay = replay
     node.mask = mask.reshape(base._data.shape)
     base._grad_fn = node
     base._output_nr = 0
     base._requires_grad = True
-    prev = _grad_state.grad_enabled
-    _grad_state.grad_enabled = True
-    try:
-        fresh = replay(ns_tensor, base)
-    finally:
-        _grad_state.grad_enabled = prev
-    view._grad_fn = fresh._grad_fn
-    view._output_nr = fresh._output_nr
+    # As torch, the view now reads its elements from the new base: AsStridedBackward0.
+    from .indexing import gather_flat
+    view._grad_fn = gather_flat(base, positions, "AsStridedBackward0", view._data)._grad_fn
+    view._output_nr = 0
     view._requires_grad = True

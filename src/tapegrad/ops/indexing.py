@@ -22,6 +22,7 @@ from .define import (
     Tensor,
     as_tensor_arg,
     edge,
+    formula,
     inplace,
     mark_view,
     needs_grad,
@@ -59,10 +60,13 @@ class _GatherNode(Node):
 _GATHER_NODES: dict[str, type] = {}
 
 
-def gather_flat(input: Tensor, index: np.ndarray, node_name: str) -> Tensor:
-    """The elements of ``input`` at flat positions ``index`` (shape of ``index``)."""
+def gather_flat(input: Tensor, index: np.ndarray, node_name: str,
+                out: np.ndarray | None = None) -> Tensor:
+    """The elements of ``input`` at flat positions ``index`` (shape of ``index``); ``out``
+    is those elements when the caller already has them (as a view)."""
     a = input._data
-    out = a.reshape(-1)[index]
+    if out is None:
+        out = a.reshape(-1)[index]
     if not needs_grad(input):
         return _make(out)
     cls = _GATHER_NODES.get(node_name)
@@ -138,12 +142,14 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """torch.repeat_interleave(input, repeats, dim=None, *, output_size=None)"""
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    # torch expands and flattens for a Python int (a view of a copy), else index_selects
+    name = "IndexSelectBackward0" if isinstance(repeats, Tensor) else "ViewBackward0"
     if dim is None:
         pos = positions(input._data.shape).reshape(-1)
-        return gather_flat(input, np.repeat(pos, reps), "IndexSelectBackward0")
+        return gather_flat(input, np.repeat(pos, reps), name)
     d = wrap_dim(dim, input._data.ndim)
     pos = positions(input._data.shape)
-    return gather_flat(input, np.repeat(pos, reps, axis=d), "IndexSelectBackward0")
+    return gather_flat(input, np.repeat(pos, reps, axis=d), name)
 
 
 # -- index_select / gather / take / take_along_dim / masked_select ---------------------------
@@ -234,13 +240,20 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """torch.diagonal(input, offset=0, dim1=0, dim2=1) (a copy here, not a view)."""
-    nd = input._data.ndim
-    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    """torch.diagonal(input, offset=0, dim1=0, dim2=1): a view of the diagonal."""
+    a = input._data
+    d1, d2 = wrap_dim(dim1, a.ndim), wrap_dim(dim2, a.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    pos = np.diagonal(positions(input._data.shape), offset, d1, d2)
-    return gather_flat(input, pos, "DiagonalBackward0")
+    out = np.diagonal(a, offset, d1, d2)
+    if a.flags.writeable:
+        out.flags.writeable = True          # NumPy hands it out read-only; torch's is a view
+    if needs_grad(input):
+        res = gather_flat(input, np.diagonal(positions(a.shape), offset, d1, d2),
+                          "DiagonalBackward0", out)
+    else:
+        res = _make(out)
+    return mark_view(res, input, lambda ns, x: ns.diagonal(x, offset, d1, d2))
 
 
 class TraceBackward0(Node):
@@ -273,7 +286,8 @@ def trace(input: Tensor) -> Tensor:
 
 _PAD_MODES = {"reflect": ("reflect", "ReflectionPad{}DBackward0"),
               "replicate": ("edge", "ReplicationPad{}DBackward0"),
-              "circular": ("wrap", "CircularPad{}DBackward0")}
+              # torch builds the circular pad by copying slices into a new tensor
+              "circular": ("wrap", "CopySlices")}
 
 
 class ConstantPadNdBackward0(Node):
@@ -824,9 +838,11 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
 
 for _fn in (flip, roll, repeat, tile, repeat_interleave, index_select, gather, take,
             take_along_dim, masked_select, diagonal, trace, scatter, scatter_add, index_add,
-            masked_fill, scatter_reduce, split, chunk, narrow, select, movedim, moveaxis,
+            masked_fill, scatter_reduce, split, chunk, narrow, select, movedim,
             unflatten, nonzero, argwhere, unique):
-    tensor_method(_fn.__name__ if _fn is not moveaxis else "moveaxis")(_fn)
+    tensor_method(_fn.__name__)(_fn)
+tensor_method("moveaxis")(moveaxis)
+formula("diagonal", np.diagonal, diagonal)
 
 
 def _inplace_variant(fn: Any, name: str) -> None:

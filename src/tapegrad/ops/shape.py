@@ -106,14 +106,36 @@ def view(self: Tensor, *shape: Any) -> Tensor:
     return _view_result(self, out, ViewBackward0, shape, _reshape_replay(shape))
 
 
+class UnsafeViewBackward0(ViewBackward0):
+    """A reshape that had to copy: the result is a new tensor, not a view."""
+
+    __slots__ = ()
+
+
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """torch.reshape(input, shape): a view when possible, else a copy."""
     shape = _infer_shape(_sizes(shape), input._data.size)
-    if shape == input._data.shape:
-        out = input._data.view()
-    else:
-        out = input._data.reshape(shape)
+    out = input._data.view()
+    try:
+        out.shape = shape           # raises instead of copying when no view is possible
+    except AttributeError:
+        return _unsafe_view(input, input._data.reshape(shape), shape)
     return _view_result(input, out, ViewBackward0, shape, _reshape_replay(shape))
+
+
+def _unsafe_view(input: Tensor, out: np.ndarray, shape: tuple) -> Tensor:
+    if not needs_grad(input):
+        return _make(out)
+    node = UnsafeViewBackward0((edge(input),))
+    node.shape = input._data.shape
+    node.arg = shape
+    return record(node, out)
+
+
+def unsafe_view(input: Tensor, shape: tuple) -> Tensor:
+    """The result of ``input`` reshaped, as a new tensor (torch's ``_unsafe_view``: the
+    grad_fn of composites such as kron that reshape a fresh result)."""
+    return _unsafe_view(input, np.ascontiguousarray(input._data).reshape(shape), shape)
 
 
 tensor_method("reshape")(reshape)
