@@ -21,6 +21,7 @@ from ..ops.activation import softplus as _softplus
 from ..ops.define import ns_tensor as _ns
 from ..ops.join import stack
 from ..ops.matrix import addmm
+from ..ops.padding import pad
 from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
@@ -33,7 +34,7 @@ __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "m
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "avg_pool1d", "avg_pool2d", "layer_norm", "batch_norm",
            "group_norm", "embedding", "max_pool1d", "max_pool2d", "conv_transpose2d",
-           "adaptive_avg_pool2d", "scaled_dot_product_attention"]
+           "adaptive_avg_pool2d", "scaled_dot_product_attention", "pad"]
 
 _make = Tensor._make
 

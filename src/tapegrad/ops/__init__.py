@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     join,
     linalg,
     matrix,
+    padding,
     pointwise,
     reduction,
     reductions_extra,

@@ -282,68 +282,6 @@ def trace(input: Tensor) -> Tensor:
     return record(node, out)
 
 
-# -- padding ---------------------------------------------------------------------------------
-
-_PAD_MODES = {"reflect": ("reflect", "ReflectionPad{}DBackward0"),
-              "replicate": ("edge", "ReplicationPad{}DBackward0"),
-              # torch builds the circular pad by copying slices into a new tensor
-              "circular": ("wrap", "CopySlices")}
-
-
-class ConstantPadNdBackward0(Node):
-    __slots__ = ("slices",)
-
-    def backward(self, ns, grads):
-        return (ns.getitem(grads[0], self.slices),)
-
-
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
-        value: float | None = None) -> Tensor:
-    """torch.nn.functional.pad(input, pad, mode='constant', value=None)"""
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2:
-        raise RuntimeError("Padding length must be divisible by 2")
-    a = input._data
-    k = len(pad) // 2
-    if k > a.ndim:
-        raise RuntimeError("Padding length should be less than or equal to two times the "
-                           "input dimension but got padding length "
-                           f"{len(pad)} and input of dimension {a.ndim}")
-    widths = [(0, 0)] * (a.ndim - k) + [(pad[2 * i], pad[2 * i + 1])
-                                        for i in reversed(range(k))]
-    if mode == "constant":
-        crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, a.shape))
-        src = a[crop]
-        out = np.pad(src, [(max(lo, 0), max(hi, 0)) for lo, hi in widths],
-                     constant_values=0 if value is None else value)
-        if not needs_grad(input):
-            return _make(out)
-        node = ConstantPadNdBackward0((edge(input),))
-        # The gradient is the unpadded region, zero-padded where the input was cropped.
-        node.slices = tuple(slice(max(lo, 0), max(lo, 0) + s.stop - s.start)
-                            for (lo, _), s in zip(widths, crop))
-        if any(lo < 0 or hi < 0 for lo, hi in widths):
-            raise NotImplementedError("negative constant padding with autograd is not "
-                                      "supported yet")
-        return record(node, out)
-    if mode not in _PAD_MODES:
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    if value is not None and value != 0:
-        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
-    if k not in (1, 2, 3) or a.ndim not in (k + 1, k + 2):
-        raise NotImplementedError(
-            "Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
-    np_mode, name = _PAD_MODES[mode]
-    if mode == "reflect":
-        for (lo, hi), s in zip(widths[-k:], a.shape[-k:]):
-            if lo >= s or hi >= s:
-                raise RuntimeError(f"Argument #4: Padding size should be less than the "
-                                   f"corresponding input dimension, but got: padding ({lo}, "
-                                   f"{hi}) at dimension {a.ndim - 1} of input {list(a.shape)}")
-    idx = np.pad(positions(a.shape), widths, mode=np_mode)
-    return gather_flat(input, idx, name.format(k))
-
-
 # ---------------------------------------------------------------------------------------
 # The scatter primitive
 # ---------------------------------------------------------------------------------------
