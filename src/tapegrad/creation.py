@@ -377,6 +377,11 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
     d = (m.dtype if isinstance(m, np.ndarray) else
          s.dtype if isinstance(s, np.ndarray) else _dtype_or_default(dtype))
     data = _rng(generator).normal(m, s, shape).astype(d)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        from .ops.no_derivative import record_zero_derivative
+        # torch's gradient of a sample with respect to mean and std is zero
+        kind = (1 if not isinstance(std, Tensor) else 2 if not isinstance(mean, Tensor) else 3)
+        return record_zero_derivative(f"NormalBackward{kind}", (mean, std), data)
     return _finish(data, requires_grad)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from .define import Tensor, formula, needs_grad, wrap_dim
 from .indexing import movedim
 from .matrix import _diag_embed, _node_class, _square_check, record_formula
+from .no_derivative import missing_derivative
 from .reduction import sum as _sum
 from .reductions_extra import amax, amin, vector_norm
 
@@ -209,8 +210,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
                            "The QR decomposition is not differentiable when mode='complete' "
                            "and nrows > ncols.")
     if needs_grad(A) and a.shape[-2] < a.shape[-1]:
-        raise NotImplementedError("the gradient of linalg.qr for wide matrices (rows < "
-                                  "columns) is not supported yet")
+        raise missing_derivative("linalg_qr", " for wide matrices (rows < columns)")
     return QRResult(*record_formula(LinalgQrBackward0, (A,), (q, r)))
 
 
@@ -298,9 +298,8 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
     if needs_grad(A) and full_matrices and a.shape[-1] != a.shape[-2]:
-        raise NotImplementedError("linalg.svd: the gradient with full_matrices=True on a "
-                                  "non-square input is not supported; use "
-                                  "full_matrices=False")
+        raise missing_derivative("linalg_svd", " with full_matrices=True on a non-square "
+                                 "input (use full_matrices=False)")
     return SVDResult(*record_formula(LinalgSvdBackward0, (A,), (u, s, vh)))
 
 

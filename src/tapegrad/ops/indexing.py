@@ -32,6 +32,7 @@ from .define import (
     wrap_dim,
 )
 from .join import cat
+from .no_derivative import record_no_derivative
 from .shape import getitem, permute, reshape, unsqueeze
 
 _make = Tensor._make
@@ -738,15 +739,6 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     return tuple(outs)
 
 
-class Unique2Backward0(Node):
-    """torch does not differentiate unique; recording only names the node."""
-
-    __slots__ = ()
-
-    def backward(self, ns, grads):
-        raise RuntimeError("derivative for aten::_unique2 is not implemented")
-
-
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None) -> Any:
     """torch.unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None)"""
@@ -758,11 +750,9 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
         d = wrap_dim(dim, a.ndim)
         vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
         inv = inv.reshape(-1)
-    if needs_grad(input) and dim is None:
-        out = record(Unique2Backward0((edge(input),)), vals)
-    else:
-        out = _make(vals)
-    res = [out]
+    res = [record_no_derivative("Unique2Backward0", "_unique2", (input,), vals)
+           if dim is None else
+           record_no_derivative("UniqueDimBackward0", "unique_dim", (input,), vals)]
     if return_inverse:
         res.append(_make(inv.astype(np.int64)))
     if return_counts:
