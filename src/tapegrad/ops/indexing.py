@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes as _dt
 from .define import (
     Node,
     Tensor,
@@ -79,10 +80,26 @@ def gather_flat(input: Tensor, index: np.ndarray, node_name: str,
     return record(node, out)
 
 
+# torch's wording, per op, for an index of the wrong dtype; None: int32 and int64 accepted
+_LONG_ONLY = {"take": "take(): Expected a long tensor for index, but got {}",
+              "take_along_dim": "torch.take_along_dim(): dtype of indices should be Long but "
+                                "got {}"}
+_SCATTER_DTYPE_ERROR = "scatter(): Expected dtype int32/int64 for index"
+_INT_DTYPE_ERRORS = {"index_add": "index_add_(): Expected dtype int32/int64 for index but got: "
+                                  "{}",
+                     "scatter_add": _SCATTER_DTYPE_ERROR, "scatter_reduce": _SCATTER_DTYPE_ERROR}
+
+
 def _int_index(index: Tensor, fn: str) -> np.ndarray:
+    """The index array of an op that takes integer indices, after torch's dtype check."""
     a = index._data
-    if a.dtype != np.int64:
-        raise RuntimeError(f"{fn}(): Expected dtype int64 for index")
+    name = _dt.from_numpy_dtype(a.dtype).scalar_name
+    if fn in _LONG_ONLY:
+        if a.dtype != np.int64:
+            raise RuntimeError(_LONG_ONLY[fn].format(name))
+    elif a.dtype not in (np.int64, np.int32):
+        raise RuntimeError(_INT_DTYPE_ERRORS.get(fn, f"{fn}(): Expected dtype int32/int64 for "
+                                                     "index").format(name))
     return a
 
 
@@ -95,13 +112,13 @@ def _dims_arg(dims: Any) -> tuple:
 # -- flip / roll / repeat / tile / repeat_interleave ---------------------------------------
 
 
-def flip(input: Tensor, dims: Any) -> Tensor:
-    """torch.flip(input, dims)"""
+def flip(input: Tensor, dims: Any, *more_dims: int) -> Tensor:
+    """torch.flip(input, dims); the method also takes the dims unpacked (x.flip(0, 1))."""
     nd = input._data.ndim
-    ds = tuple(wrap_dim(d, nd) for d in _dims_arg(dims))
+    ds = tuple(wrap_dim(d, nd) for d in _dims_arg((dims, *more_dims) if more_dims else dims))
     if len(set(ds)) != len(ds):
-        raise RuntimeError(f"dims has duplicates, original flip dims size={len(ds)}, but "
-                           f"unique flip dims size={len(set(ds))}")
+        dup = next(d for d in ds if ds.count(d) > 1)
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
     return gather_flat(input, np.flip(positions(input._data.shape), ds), "FlipBackward0")
 
 
@@ -162,7 +179,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if idx.dtype.kind not in "iu":
-        raise IndexError("index_select(): Expected dtype int32 or int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     nd = input._data.ndim
     d = wrap_dim(dim, nd)
     pos = positions(input._data.shape)
@@ -214,6 +231,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """torch.take_along_dim(input, indices, dim=None)"""
+    _int_index(indices, "take_along_dim")
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
     shape, ishape = input._data.shape, indices._data.shape
@@ -389,7 +407,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: float = 1) -> Tensor:
     """torch.index_add(input, dim, index, source, *, alpha=1)"""
-    idx = index._data.reshape(-1)
+    idx = _int_index(index, "index_add").reshape(-1)
     shape = input._data.shape
     d = wrap_dim(dim, max(len(shape), 1))
     if not shape:
@@ -418,7 +436,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     m = mask._data
     if m.dtype != np.bool_:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype}")
+                           f"{_dt.cpp_type_name(m.dtype)}")
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")
@@ -664,14 +682,21 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     return input.view(shape[:d] + sizes + shape[d + 1:])
 
 
+def _non_empty(tensors: Sequence[Tensor], fn: str) -> None:
+    if len(tensors) == 0:
+        raise RuntimeError(f"{fn} expects a non-empty TensorList")
+
+
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     """torch.hstack(tensors)"""
+    _non_empty(tensors, "hstack")
     ts = [t if t._data.ndim else reshape(t, (1,)) for t in tensors]
     return cat(ts, 0 if ts and ts[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """torch.vstack(tensors)"""
+    _non_empty(tensors, "vstack")
     ts = [t if t._data.ndim >= 2 else (unsqueeze(t, 0) if t._data.ndim == 1
                                         else reshape(t, (1, 1))) for t in tensors]
     return cat(ts, 0)
