@@ -78,6 +78,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .ops.activation import log_softmax, softmax
 from .ops.binary_math import (
     addcdiv,
     addcmul,
@@ -139,7 +140,6 @@ from .ops.indexing import (
     unique,
     vstack,
 )
-from .ops.indexing import pad as _pad
 from .ops.join import cat, concat, concatenate, stack
 from .ops.linalg import bmm, dot, matmul, mm, mv
 from .ops.matrix import (
@@ -156,6 +156,7 @@ from .ops.matrix import (
     triu,
     vdot,
 )
+from .ops.padding import pad as _pad
 from .ops.pointwise import (
     abs,
     add,

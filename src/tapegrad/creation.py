@@ -147,7 +147,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _make(array)
 
 
-def _shape(size: tuple) -> tuple:
+def _shape(size: tuple, negative_error: str | None = None) -> tuple:
     if len(size) == 1 and isinstance(size[0], (list, tuple)):
         size = tuple(size[0])
     for s in size:
@@ -155,8 +155,8 @@ def _shape(size: tuple) -> tuple:
             raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element "
                             f"of type {type(s).__name__}")
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+            raise RuntimeError(negative_error or "Trying to create tensor with negative "
+                               f"dimension {s}: {list(size)}")
     return tuple(builtins.int(s) for s in size)
 
 
@@ -167,7 +167,8 @@ def _dtype_or_default(dtype: Any) -> np.dtype:
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Any = None) -> Tensor:
     """torch.zeros(*size, dtype=None, requires_grad=False)"""
-    return _finish(np.zeros(_shape(size), _dtype_or_default(dtype)), requires_grad)
+    shape = _shape(size, "zeros: Dimension size must be non-negative.")
+    return _finish(np.zeros(shape, _dtype_or_default(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -377,6 +378,11 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
     d = (m.dtype if isinstance(m, np.ndarray) else
          s.dtype if isinstance(s, np.ndarray) else _dtype_or_default(dtype))
     data = _rng(generator).normal(m, s, shape).astype(d)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        from .ops.no_derivative import record_zero_derivative
+        # torch's gradient of a sample with respect to mean and std is zero
+        kind = (1 if not isinstance(std, Tensor) else 2 if not isinstance(mean, Tensor) else 3)
+        return record_zero_derivative(f"NormalBackward{kind}", (mean, std), data)
     return _finish(data, requires_grad)
 
 

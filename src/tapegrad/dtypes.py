@@ -103,6 +103,17 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
         "and bool.")
 
 
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+              "complex128": "c10::complex<double>"}
+
+
+def cpp_type_name(np_dtype: np.dtype) -> str:
+    """The C++ name of an element type ("long int"), as some torch errors print it."""
+    return _CPP_NAMES[from_numpy_dtype(np_dtype).name]
+
+
 def to_numpy_dtype(d) -> np.dtype:
     """Accept a tapegrad dtype, a NumPy dtype or a Python type; return the NumPy dtype."""
     if isinstance(d, dtype):

@@ -9,23 +9,24 @@ import numpy as np
 
 from .. import ops as _ops  # noqa: F401
 from ..creation import _rng
+from ..ops.activation import elu as _elu
+from ..ops.activation import gelu as _gelu
+from ..ops.activation import hardtanh as _hardtanh
+from ..ops.activation import leaky_relu as _leaky_relu
+from ..ops.activation import log_softmax as _log_softmax
+from ..ops.activation import mish as _mish
+from ..ops.activation import silu as _silu
+from ..ops.activation import softmax as _softmax
+from ..ops.activation import softplus as _softplus
 from ..ops.define import ns_tensor as _ns
 from ..ops.join import stack
+from ..ops.matrix import addmm
+from ..ops.padding import pad
 from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
 from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution, im2col
-from ._ops import addmm
 from ._ops import binary_cross_entropy as _bce
-from ._ops import elu as _elu
-from ._ops import gelu as _gelu
-from ._ops import hardtanh as _hardtanh
-from ._ops import leaky_relu as _leaky_relu
-from ._ops import log_softmax as _log_softmax
-from ._ops import mish as _mish
-from ._ops import silu as _silu
-from ._ops import softmax as _softmax
-from ._ops import softplus as _softplus
 
 __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "mish",
            "softplus", "tanh", "sigmoid", "hardtanh", "relu6", "softmax", "log_softmax",
@@ -33,7 +34,7 @@ __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "m
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "avg_pool1d", "avg_pool2d", "layer_norm", "batch_norm",
            "group_norm", "embedding", "max_pool1d", "max_pool2d", "conv_transpose2d",
-           "adaptive_avg_pool2d", "scaled_dot_product_attention"]
+           "adaptive_avg_pool2d", "scaled_dot_product_attention", "pad"]
 
 _make = Tensor._make
 
@@ -122,17 +123,13 @@ def _softmax_dim(ndim: int) -> int:
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
     """torch.nn.functional.softmax(input, dim=None, dtype=None)"""
-    if dtype is not None:
-        input = input.to(dtype)
-    return _softmax(input, _softmax_dim(input.dim()) if dim is None else dim)
+    return _softmax(input, _softmax_dim(input.dim()) if dim is None else dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
     """torch.nn.functional.log_softmax(input, dim=None, dtype=None)"""
-    if dtype is not None:
-        input = input.to(dtype)
-    return _log_softmax(input, _softmax_dim(input.dim()) if dim is None else dim)
+    return _log_softmax(input, _softmax_dim(input.dim()) if dim is None else dim, dtype)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False

@@ -1,6 +1,7 @@
 """Every differentiable op, each defined once with its derivative (see ``define``)."""
 
 from . import (  # noqa: F401
+    activation,
     binary_math,
     conversion,
     decomp,
@@ -10,6 +11,7 @@ from . import (  # noqa: F401
     jvp,
     linalg,
     matrix,
+    padding,
     pointwise,
     reduction,
     reductions_extra,

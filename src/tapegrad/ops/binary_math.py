@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.grad_mode import no_grad
 from .define import (
     Node,
     Tensor,
@@ -26,6 +27,7 @@ from .define import (
     tensor_method,
     unary,
 )
+from .no_derivative import record_no_derivative
 from .pointwise import div, le, lt
 from .unary_math import isnan
 
@@ -148,9 +150,10 @@ def fmod(input: Tensor, other: Any) -> Tensor:
 
 
 def floor_divide(input: Tensor, other: Any) -> Tensor:
-    """torch.floor_divide(input, other). Differs from torch: the result never requires grad
-    (torch records a node whose backward is not implemented)."""
-    return div(input, other, rounding_mode="floor").detach()
+    """torch.floor_divide(input, other): no derivative (backward through it raises)."""
+    with no_grad():
+        out = div(input, other, rounding_mode="floor")._data
+    return record_no_derivative("NotImplemented", "floor_divide", (input, other), out)
 
 
 for _name, _fn in {"remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,

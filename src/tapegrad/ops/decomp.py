@@ -15,10 +15,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .define import Node, Tensor, edge, formula, needs_grad, record
+from .define import Tensor, formula, needs_grad, wrap_dim
 from .indexing import movedim
 from .matrix import _diag_embed, _node_class, _square_check, record_formula
+from .no_derivative import missing_derivative
 from .reduction import sum as _sum
+from .reductions_extra import amax, amin, vector_norm
 
 _make = Tensor._make
 
@@ -208,8 +210,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
                            "The QR decomposition is not differentiable when mode='complete' "
                            "and nrows > ncols.")
     if needs_grad(A) and a.shape[-2] < a.shape[-1]:
-        raise NotImplementedError("the gradient of linalg.qr for wide matrices (rows < "
-                                  "columns) is not supported yet")
+        raise missing_derivative("linalg_qr", " for wide matrices (rows < columns)")
     return QRResult(*record_formula(LinalgQrBackward0, (A,), (q, r)))
 
 
@@ -297,9 +298,8 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
     if needs_grad(A) and full_matrices and a.shape[-1] != a.shape[-2]:
-        raise NotImplementedError("linalg.svd: the gradient with full_matrices=True on a "
-                                  "non-square input is not supported; use "
-                                  "full_matrices=False")
+        raise missing_derivative("linalg_svd", " with full_matrices=True on a non-square "
+                                 "input (use full_matrices=False)")
     return SVDResult(*record_formula(LinalgSvdBackward0, (A,), (u, s, vh)))
 
 
@@ -314,40 +314,6 @@ def svdvals(A: Tensor) -> Tensor:
 # -- matrix_norm -------------------------------------------------------------------------------
 
 
-class _ExtremumNode(Node):
-    """amax/amin over one dim: the gradient is shared evenly among the tied maxima."""
-
-    __slots__ = ("dim", "weights")
-
-    def backward(self, ns, grads):
-        g = ns.unsqueeze(grads[0], self.dim)
-        return (ns.mul(g, ns.constant(self.weights.astype(ns.np_dtype(g)))),)
-
-
-AmaxBackward0 = type("AmaxBackward0", (_ExtremumNode,), {"__slots__": ()})
-AminBackward0 = type("AminBackward0", (_ExtremumNode,), {"__slots__": ()})
-
-
-def _extremum(x: Tensor, dim: int, largest: bool) -> Tensor:
-    a = x._data
-    out = a.max(axis=dim) if largest else a.min(axis=dim)
-    if not needs_grad(x):
-        return _make(out)
-    hit = a == np.expand_dims(out, dim)
-    node = (AmaxBackward0 if largest else AminBackward0)((edge(x),))
-    node.dim = dim
-    node.weights = hit / hit.sum(axis=dim, keepdims=True)
-    return record(node, out)
-
-
-def _fro_rule(ns, grads, ins, outs, arg, needs):
-    g = _mat(ns, ns.div(grads[0], outs[0]))
-    return (ns.mul(g, ins[0]),)
-
-
-LinalgVectorNormBackward0 = _node_class("LinalgVectorNormBackward0", _fro_rule)
-
-
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False,
                 *, dtype: Any = None) -> Tensor:
     """torch.linalg.matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False)"""
@@ -359,22 +325,23 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
         raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
                            "input. Got Long" if a.dtype == np.int64 else
                            "linalg.matrix_norm: Expected a floating point tensor as input")
-    dims = tuple(d % a.ndim for d in dim)
-    x = A if dims == (a.ndim - 2, a.ndim - 1) else movedim(A, dims, (-2, -1))
+    d0, d1 = (wrap_dim(d, a.ndim) for d in dim)
+    inf = builtins.float("inf")
     if ord == "fro":
-        out = np.sqrt(np.sum(x._data * x._data, axis=(-2, -1)))
-        res = record_formula(LinalgVectorNormBackward0, (x,), (out,))
-    elif ord == "nuc":
-        res = _sum(svdvals(x), -1)
-    elif ord in (2, -2):
-        res = _extremum(svdvals(x), -1, ord == 2)
-    elif ord in (1, -1, builtins.float("inf"), -builtins.float("inf")):
-        along = -2 if ord in (1, -1) else -1
-        res = _extremum(_sum(x.abs(), along), -1, ord > 0)
-    else:
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in (1, -1, inf, -inf):
+        # torch: the extremum over one dim of the absolute sums along the other
+        along, over = (d0, d1) if ord in (1, -1) else (d1, d0)
+        if not keepdim and along < over:
+            over -= 1
+        return (amax if ord > 0 else amin)(_sum(A.abs(), along, keepdim), over, keepdim)
+    if ord not in (2, -2, "nuc"):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    # spectral norms: move the matrix dims last, reduce the singular values, put them back
+    x = movedim(A, (d0, d1), (-2, -1))
+    sv = svdvals(x)
+    res = _sum(sv, -1, keepdim) if ord == "nuc" else (amax if ord == 2 else amin)(sv, -1,
+                                                                                  keepdim)
     if keepdim:
-        res = res.unsqueeze(-1).unsqueeze(-1)
-        if dims != (a.ndim - 2, a.ndim - 1):
-            res = movedim(res, (-2, -1), dims)
+        res = movedim(res.unsqueeze(-1), (-2, -1), (d0, d1))
     return res

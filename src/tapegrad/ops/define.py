@@ -170,11 +170,17 @@ def record(node: Node, data: np.ndarray) -> Tensor:
     out = _make(data, True, node)
     if _fw.active and not _fw.on_record(node, (out,)):
         return out
+    if _anomaly.enabled or record_observers:
+        _announce(node, out)
+    return out
+
+
+def _announce(node: Node, out: Tensor) -> None:
+    """Tell anomaly mode and viz tracing (when on) that ``node`` produced ``out``."""
     if _anomaly.enabled:
         _anomaly_record(node, out)
     if record_observers:
         _observe(node, out)
-    return out
 
 
 def record_many(node: Node, arrays: list) -> list:
@@ -183,10 +189,8 @@ def record_many(node: Node, arrays: list) -> list:
     outs = [_make(a, True, node, i) for i, a in enumerate(arrays)]
     if _fw.active and not _fw.on_record(node, outs):
         return outs
-    if _anomaly.enabled:
-        _anomaly_record(node, outs[0])
-    if record_observers:
-        _observe(node, outs[0])
+    if _anomaly.enabled or record_observers:
+        _announce(node, outs[0])
     return outs
 
 
@@ -322,10 +326,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                     pack_saved_values(n, result)
             if _fw.active and not _fw.on_record(n, (result,)):
                 return result
-            if _anomaly.enabled:
-                _anomaly_record(n, result)
-            if record_observers:
-                _observe(n, result)
+            if _anomaly.enabled or record_observers:
+                _announce(n, result)
             return result
 
         return _publish(op, op_name, "input", node_cls, forward, True, method,
@@ -512,10 +514,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                 pack_saved_values(n, result)
         if _fw.active and not _fw.on_record(n, (result,)):
             return result
-        if _anomaly.enabled:
-            _anomaly_record(n, result)
-        if record_observers:
-            _observe(n, result)
+        if _anomaly.enabled or record_observers:
+            _announce(n, result)
         return result
 
     return _publish(op, op_name, "input, other", node_cls, forward, register, method,
@@ -691,21 +691,18 @@ def _rebase_view(view: Tensor, res: Tensor) -> None:
     if replay is None:
         raise RuntimeError("this view cannot be modified in place while it requires grad; "
                            "clone() it first.")
-    positions = replay(ns_array, np.arange(base._data.size).reshape(base._data.shape))
+    positions = np.asarray(replay(ns_array, np.arange(base._data.size).reshape(
+        base._data.shape)))
     mask = np.ones(base._data.size, dtype=np.bool_)
-    mask[np.asarray(positions).ravel()] = False
+    mask[positions.ravel()] = False
     node = CopySlices((base._edge(), res._edge()))
     node.replay = replay
     node.mask = mask.reshape(base._data.shape)
     base._grad_fn = node
     base._output_nr = 0
     base._requires_grad = True
-    prev = _grad_state.grad_enabled
-    _grad_state.grad_enabled = True
-    try:
-        fresh = replay(ns_tensor, base)
-    finally:
-        _grad_state.grad_enabled = prev
-    view._grad_fn = fresh._grad_fn
-    view._output_nr = fresh._output_nr
+    # As torch, the view now reads its elements from the new base: AsStridedBackward0.
+    from .indexing import gather_flat
+    view._grad_fn = gather_flat(base, positions, "AsStridedBackward0", view._data)._grad_fn
+    view._output_nr = 0
     view._requires_grad = True

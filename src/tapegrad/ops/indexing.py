@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes as _dt
 from .define import (
     Node,
     Tensor,
     as_tensor_arg,
     edge,
+    formula,
     inplace,
     mark_view,
     needs_grad,
@@ -31,6 +33,7 @@ from .define import (
     wrap_dim,
 )
 from .join import cat
+from .no_derivative import record_no_derivative
 from .shape import getitem, permute, reshape, unsqueeze
 
 _make = Tensor._make
@@ -59,10 +62,13 @@ class _GatherNode(Node):
 _GATHER_NODES: dict[str, type] = {}
 
 
-def gather_flat(input: Tensor, index: np.ndarray, node_name: str) -> Tensor:
-    """The elements of ``input`` at flat positions ``index`` (shape of ``index``)."""
+def gather_flat(input: Tensor, index: np.ndarray, node_name: str,
+                out: np.ndarray | None = None) -> Tensor:
+    """The elements of ``input`` at flat positions ``index`` (shape of ``index``); ``out``
+    is those elements when the caller already has them (as a view)."""
     a = input._data
-    out = a.reshape(-1)[index]
+    if out is None:
+        out = a.reshape(-1)[index]
     if not needs_grad(input):
         return _make(out)
     cls = _GATHER_NODES.get(node_name)
@@ -74,10 +80,26 @@ def gather_flat(input: Tensor, index: np.ndarray, node_name: str) -> Tensor:
     return record(node, out)
 
 
+# torch's wording, per op, for an index of the wrong dtype; None: int32 and int64 accepted
+_LONG_ONLY = {"take": "take(): Expected a long tensor for index, but got {}",
+              "take_along_dim": "torch.take_along_dim(): dtype of indices should be Long but "
+                                "got {}"}
+_SCATTER_DTYPE_ERROR = "scatter(): Expected dtype int32/int64 for index"
+_INT_DTYPE_ERRORS = {"index_add": "index_add_(): Expected dtype int32/int64 for index but got: "
+                                  "{}",
+                     "scatter_add": _SCATTER_DTYPE_ERROR, "scatter_reduce": _SCATTER_DTYPE_ERROR}
+
+
 def _int_index(index: Tensor, fn: str) -> np.ndarray:
+    """The index array of an op that takes integer indices, after torch's dtype check."""
     a = index._data
-    if a.dtype != np.int64:
-        raise RuntimeError(f"{fn}(): Expected dtype int64 for index")
+    name = _dt.from_numpy_dtype(a.dtype).scalar_name
+    if fn in _LONG_ONLY:
+        if a.dtype != np.int64:
+            raise RuntimeError(_LONG_ONLY[fn].format(name))
+    elif a.dtype not in (np.int64, np.int32):
+        raise RuntimeError(_INT_DTYPE_ERRORS.get(fn, f"{fn}(): Expected dtype int32/int64 for "
+                                                     "index").format(name))
     return a
 
 
@@ -90,13 +112,13 @@ def _dims_arg(dims: Any) -> tuple:
 # -- flip / roll / repeat / tile / repeat_interleave ---------------------------------------
 
 
-def flip(input: Tensor, dims: Any) -> Tensor:
-    """torch.flip(input, dims)"""
+def flip(input: Tensor, dims: Any, *more_dims: int) -> Tensor:
+    """torch.flip(input, dims); the method also takes the dims unpacked (x.flip(0, 1))."""
     nd = input._data.ndim
-    ds = tuple(wrap_dim(d, nd) for d in _dims_arg(dims))
+    ds = tuple(wrap_dim(d, nd) for d in _dims_arg((dims, *more_dims) if more_dims else dims))
     if len(set(ds)) != len(ds):
-        raise RuntimeError(f"dims has duplicates, original flip dims size={len(ds)}, but "
-                           f"unique flip dims size={len(set(ds))}")
+        dup = next(d for d in ds if ds.count(d) > 1)
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
     return gather_flat(input, np.flip(positions(input._data.shape), ds), "FlipBackward0")
 
 
@@ -138,12 +160,14 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """torch.repeat_interleave(input, repeats, dim=None, *, output_size=None)"""
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    # torch expands and flattens for a Python int (a view of a copy), else index_selects
+    name = "IndexSelectBackward0" if isinstance(repeats, Tensor) else "ViewBackward0"
     if dim is None:
         pos = positions(input._data.shape).reshape(-1)
-        return gather_flat(input, np.repeat(pos, reps), "IndexSelectBackward0")
+        return gather_flat(input, np.repeat(pos, reps), name)
     d = wrap_dim(dim, input._data.ndim)
     pos = positions(input._data.shape)
-    return gather_flat(input, np.repeat(pos, reps, axis=d), "IndexSelectBackward0")
+    return gather_flat(input, np.repeat(pos, reps, axis=d), name)
 
 
 # -- index_select / gather / take / take_along_dim / masked_select ---------------------------
@@ -155,7 +179,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if idx.dtype.kind not in "iu":
-        raise IndexError("index_select(): Expected dtype int32 or int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     nd = input._data.ndim
     d = wrap_dim(dim, nd)
     pos = positions(input._data.shape)
@@ -207,6 +231,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """torch.take_along_dim(input, indices, dim=None)"""
+    _int_index(indices, "take_along_dim")
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
     shape, ishape = input._data.shape, indices._data.shape
@@ -234,13 +259,20 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """torch.diagonal(input, offset=0, dim1=0, dim2=1) (a copy here, not a view)."""
-    nd = input._data.ndim
-    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    """torch.diagonal(input, offset=0, dim1=0, dim2=1): a view of the diagonal."""
+    a = input._data
+    d1, d2 = wrap_dim(dim1, a.ndim), wrap_dim(dim2, a.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    pos = np.diagonal(positions(input._data.shape), offset, d1, d2)
-    return gather_flat(input, pos, "DiagonalBackward0")
+    out = np.diagonal(a, offset, d1, d2)
+    if a.flags.writeable:
+        out.flags.writeable = True          # NumPy hands it out read-only; torch's is a view
+    if needs_grad(input):
+        res = gather_flat(input, np.diagonal(positions(a.shape), offset, d1, d2),
+                          "DiagonalBackward0", out)
+    else:
+        res = _make(out)
+    return mark_view(res, input, lambda ns, x: ns.diagonal(x, offset, d1, d2))
 
 
 class TraceBackward0(Node):
@@ -267,67 +299,6 @@ def trace(input: Tensor) -> Tensor:
     node.shape = a.shape
     node.index = np.diagonal(positions(a.shape)).copy()
     return record(node, out)
-
-
-# -- padding ---------------------------------------------------------------------------------
-
-_PAD_MODES = {"reflect": ("reflect", "ReflectionPad{}DBackward0"),
-              "replicate": ("edge", "ReplicationPad{}DBackward0"),
-              "circular": ("wrap", "CircularPad{}DBackward0")}
-
-
-class ConstantPadNdBackward0(Node):
-    __slots__ = ("slices",)
-
-    def backward(self, ns, grads):
-        return (ns.getitem(grads[0], self.slices),)
-
-
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
-        value: float | None = None) -> Tensor:
-    """torch.nn.functional.pad(input, pad, mode='constant', value=None)"""
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2:
-        raise RuntimeError("Padding length must be divisible by 2")
-    a = input._data
-    k = len(pad) // 2
-    if k > a.ndim:
-        raise RuntimeError("Padding length should be less than or equal to two times the "
-                           "input dimension but got padding length "
-                           f"{len(pad)} and input of dimension {a.ndim}")
-    widths = [(0, 0)] * (a.ndim - k) + [(pad[2 * i], pad[2 * i + 1])
-                                        for i in reversed(range(k))]
-    if mode == "constant":
-        crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, a.shape))
-        src = a[crop]
-        out = np.pad(src, [(max(lo, 0), max(hi, 0)) for lo, hi in widths],
-                     constant_values=0 if value is None else value)
-        if not needs_grad(input):
-            return _make(out)
-        node = ConstantPadNdBackward0((edge(input),))
-        # The gradient is the unpadded region, zero-padded where the input was cropped.
-        node.slices = tuple(slice(max(lo, 0), max(lo, 0) + s.stop - s.start)
-                            for (lo, _), s in zip(widths, crop))
-        if any(lo < 0 or hi < 0 for lo, hi in widths):
-            raise NotImplementedError("negative constant padding with autograd is not "
-                                      "supported yet")
-        return record(node, out)
-    if mode not in _PAD_MODES:
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    if value is not None and value != 0:
-        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
-    if k not in (1, 2, 3) or a.ndim not in (k + 1, k + 2):
-        raise NotImplementedError(
-            "Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
-    np_mode, name = _PAD_MODES[mode]
-    if mode == "reflect":
-        for (lo, hi), s in zip(widths[-k:], a.shape[-k:]):
-            if lo >= s or hi >= s:
-                raise RuntimeError(f"Argument #4: Padding size should be less than the "
-                                   f"corresponding input dimension, but got: padding ({lo}, "
-                                   f"{hi}) at dimension {a.ndim - 1} of input {list(a.shape)}")
-    idx = np.pad(positions(a.shape), widths, mode=np_mode)
-    return gather_flat(input, idx, name.format(k))
 
 
 # ---------------------------------------------------------------------------------------
@@ -436,7 +407,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: float = 1) -> Tensor:
     """torch.index_add(input, dim, index, source, *, alpha=1)"""
-    idx = index._data.reshape(-1)
+    idx = _int_index(index, "index_add").reshape(-1)
     shape = input._data.shape
     d = wrap_dim(dim, max(len(shape), 1))
     if not shape:
@@ -465,7 +436,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     m = mask._data
     if m.dtype != np.bool_:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype}")
+                           f"{_dt.cpp_type_name(m.dtype)}")
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")
@@ -711,14 +682,21 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     return input.view(shape[:d] + sizes + shape[d + 1:])
 
 
+def _non_empty(tensors: Sequence[Tensor], fn: str) -> None:
+    if len(tensors) == 0:
+        raise RuntimeError(f"{fn} expects a non-empty TensorList")
+
+
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     """torch.hstack(tensors)"""
+    _non_empty(tensors, "hstack")
     ts = [t if t._data.ndim else reshape(t, (1,)) for t in tensors]
     return cat(ts, 0 if ts and ts[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """torch.vstack(tensors)"""
+    _non_empty(tensors, "vstack")
     ts = [t if t._data.ndim >= 2 else (unsqueeze(t, 0) if t._data.ndim == 1
                                         else reshape(t, (1, 1))) for t in tensors]
     return cat(ts, 0)
@@ -786,15 +764,6 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     return tuple(outs)
 
 
-class Unique2Backward0(Node):
-    """torch does not differentiate unique; recording only names the node."""
-
-    __slots__ = ()
-
-    def backward(self, ns, grads):
-        raise RuntimeError("derivative for aten::_unique2 is not implemented")
-
-
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None) -> Any:
     """torch.unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None)"""
@@ -806,11 +775,9 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
         d = wrap_dim(dim, a.ndim)
         vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
         inv = inv.reshape(-1)
-    if needs_grad(input) and dim is None:
-        out = record(Unique2Backward0((edge(input),)), vals)
-    else:
-        out = _make(vals)
-    res = [out]
+    res = [record_no_derivative("Unique2Backward0", "_unique2", (input,), vals)
+           if dim is None else
+           record_no_derivative("UniqueDimBackward0", "unique_dim", (input,), vals)]
     if return_inverse:
         res.append(_make(inv.astype(np.int64)))
     if return_counts:
@@ -824,9 +791,11 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
 
 for _fn in (flip, roll, repeat, tile, repeat_interleave, index_select, gather, take,
             take_along_dim, masked_select, diagonal, trace, scatter, scatter_add, index_add,
-            masked_fill, scatter_reduce, split, chunk, narrow, select, movedim, moveaxis,
+            masked_fill, scatter_reduce, split, chunk, narrow, select, movedim,
             unflatten, nonzero, argwhere, unique):
-    tensor_method(_fn.__name__ if _fn is not moveaxis else "moveaxis")(_fn)
+    tensor_method(_fn.__name__)(_fn)
+tensor_method("moveaxis")(moveaxis)
+formula("diagonal", np.diagonal, diagonal)
 
 
 def _inplace_variant(fn: Any, name: str) -> None:

@@ -50,7 +50,9 @@ def _arrays(tensors: Sequence[Tensor], fn: str) -> list:
         raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, "
                         "not Tensor")
     if len(tensors) == 0:
-        raise RuntimeError(f"{fn}(): expected a non-empty list of Tensors")
+        if fn in ("cat", "concat", "concatenate"):
+            raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{fn} expects a non-empty TensorList")
     arrays = [t._data for t in tensors]
     dt = _dt.result_np_dtype(tuple(a for a in arrays))
     return [a.astype(dt, copy=False) for a in arrays]

@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from .define import Node, Tensor, edge, formula, needs_grad, record, save_values, tensor_method
+from .define import (
+    Node,
+    Tensor,
+    broadcast_error,
+    edge,
+    formula,
+    needs_grad,
+    record,
+    save_values,
+    tensor_method,
+)
 
 _make = Tensor._make
 
@@ -71,10 +81,21 @@ def _check(a: np.ndarray, b: np.ndarray, fn: str) -> None:
                            f"{a.ndim}D and {b.ndim}D")
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_dt.from_numpy_dtype(a.dtype).name.replace('float32', 'float')} "
-                           f"!= {_dt.from_numpy_dtype(b.dtype).name.replace('float32', 'float')}")
+                           f"{_dt.cpp_type_name(a.dtype)} != {_dt.cpp_type_name(b.dtype)}")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if b.ndim >= 3:
+        # torch broadcasts the batch dims, then multiplies the batches with bmm
+        batch_a = a.shape[:-2] if a.ndim >= 2 else ()
+        try:
+            batch = np.broadcast_shapes(batch_a, b.shape[:-2])
+        except ValueError:
+            raise broadcast_error(batch_a, b.shape[:-2]) from None
+        if k_a != k_b:
+            _bmm_error(int(np.prod(batch)), k_a, int(np.prod(batch)), k_b)
+        return
+    if a.ndim >= 3:             # torch folds a's batch into its rows
+        a = a.reshape(-1, k_a)
     if k_a != k_b:
         if a.ndim == 1 and b.ndim == 1:
             n, m = a.shape[0], b.shape[0]
@@ -87,6 +108,11 @@ def _check(a: np.ndarray, b: np.ndarray, fn: str) -> None:
         ash = "x".join(map(str, a.shape if a.ndim > 1 else (1,) + a.shape))
         bsh = "x".join(map(str, b.shape))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ash} and {bsh})")
+
+
+def _bmm_error(batch_a: int, k_a: int, batch_b: int, k_b: int) -> None:
+    raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                       f"[{batch_a}, {k_a}] but got: [{batch_b}, {k_b}].")
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -137,6 +163,9 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._data.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
+    (ba, _, ka), (bb, kb, _) = input._data.shape, mat2._data.shape
+    if ba != bb or ka != kb:
+        _bmm_error(ba, ka, bb, kb)
     return _matmul(input, mat2, "BmmBackward0")
 
 

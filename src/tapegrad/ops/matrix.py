@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
 from ..autograd.graph import SavedResult
 from .define import (
     Node,
@@ -31,7 +32,7 @@ from .define import (
 )
 from .indexing import gather_flat, positions
 from .linalg import matmul
-from .shape import permute, reshape
+from .shape import permute, reshape, unsafe_view
 
 _make = Tensor._make
 
@@ -133,8 +134,8 @@ BaddbmmBackward0 = _node_class("BaddbmmBackward0", _addmm_rule)
 
 def _addmm_like(input: Tensor, a: Tensor, b: Tensor, beta: float, alpha: float,
                 node_cls: type, product: Callable) -> Tensor:
-    prod = product(a, b)._data
-    out = np.broadcast_to(input._data, prod.shape)
+    with no_grad():     # the product's own node would be thrown away: do not record it
+        prod = product(a, b)._data
     try:
         out = (beta * input._data if beta != 1 else input._data) + (
             alpha * prod if alpha != 1 else prod)
@@ -208,7 +209,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     bsh = (1,) * (nd - b.ndim) + b.shape
     ia = reshape(input, tuple(x for s in ash for x in (s, 1)))
     ib = reshape(other, tuple(x for s in bsh for x in (1, s)))
-    return reshape(ia * ib, tuple(x * y for x, y in zip(ash, bsh)))
+    return unsafe_view(ia * ib, tuple(x * y for x, y in zip(ash, bsh)))
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
@@ -313,7 +314,17 @@ def _einsum_rule(ns, grads, ins, outs, arg, needs):
     return tuple(result)
 
 
-EinsumBackward0 = _node_class("EinsumBackward0", _einsum_rule)
+# One rule; the node is named after the last op of torch's einsum: a permute (one operand)
+# or a mul (several), then a sum (one operand) or a view (several) if any label is summed.
+_EINSUM_NODES = {name: _node_class(name, _einsum_rule) for name in (
+    "PermuteBackward0", "MulBackward0", "SumBackward1", "ViewBackward0")}
+
+
+def _einsum_node(terms: list, out_sub: str) -> type:
+    summed = bool(set("".join(terms)) - set(out_sub))
+    if len(terms) == 1:
+        return _EINSUM_NODES["SumBackward1" if summed else "PermuteBackward0"]
+    return _EINSUM_NODES["ViewBackward0" if summed else "MulBackward0"]
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
@@ -337,7 +348,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         out = np.asarray(np.einsum(eq, *arrays, optimize=len(arrays) > 2))
     except ValueError as e:
         raise RuntimeError(f"einsum(): {e}") from None
-    return record_formula(EinsumBackward0, operands, (out,), (terms, out_sub))
+    return record_formula(_einsum_node(terms, out_sub), operands, (out,), (terms, out_sub))
 
 
 def _einsum_array(eq: str, *arrays: np.ndarray) -> np.ndarray:

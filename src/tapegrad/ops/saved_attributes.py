@@ -21,6 +21,11 @@ from .define import Tensor
 Getter = Callable[[Node], Any]
 
 
+def _softmax_dim(node: Any) -> int:
+    """(log_)softmax keeps its dim as a 1-tuple (empty for a 0-d input, where torch says 0)."""
+    return node.dim[0] if node.dim else 0
+
+
 def _saved(index: int, wrap_numbers: bool = True) -> Getter:
     """The value saved at ``index`` of the node's saved tuple (None if not saved)."""
     def get(node: Node) -> Any:
@@ -99,6 +104,6 @@ SAVED_ATTRIBUTES.update({
                     "mat2_sym_sizes": _matmul_meta(1, "sizes"),
                     "mat2_sym_strides": _matmul_meta(1, "strides")},
     "MvBackward0": {"self": _saved(0), "vec": _saved(1)},
-    "SoftmaxBackward0": {"dim": lambda n: n.dim, "result": _saved(0)},
-    "LogSoftmaxBackward0": {"dim": lambda n: n.dim, "result": _saved(0)},
+    "SoftmaxBackward0": {"dim": _softmax_dim, "result": _saved(0)},
+    "LogSoftmaxBackward0": {"dim": _softmax_dim, "result": _saved(0)},
 })

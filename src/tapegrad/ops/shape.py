@@ -60,10 +60,11 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = 1
-    for s in shape:
+    for i, s in enumerate(shape):
         if s != -1:
             if s < 0:
-                raise RuntimeError(f"invalid shape dimension {s}")
+                raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                                   f"{list(shape)}")
             known *= s
     if -1 in shape:
         if known == 0 or numel % known:
@@ -106,14 +107,36 @@ def view(self: Tensor, *shape: Any) -> Tensor:
     return _view_result(self, out, ViewBackward0, shape, _reshape_replay(shape))
 
 
+class UnsafeViewBackward0(ViewBackward0):
+    """A reshape that had to copy: the result is a new tensor, not a view."""
+
+    __slots__ = ()
+
+
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """torch.reshape(input, shape): a view when possible, else a copy."""
     shape = _infer_shape(_sizes(shape), input._data.size)
-    if shape == input._data.shape:
-        out = input._data.view()
-    else:
-        out = input._data.reshape(shape)
+    out = input._data.view()
+    try:
+        out.shape = shape           # raises instead of copying when no view is possible
+    except AttributeError:
+        return _unsafe_view(input, input._data.reshape(shape), shape)
     return _view_result(input, out, ViewBackward0, shape, _reshape_replay(shape))
+
+
+def _unsafe_view(input: Tensor, out: np.ndarray, shape: tuple) -> Tensor:
+    if not needs_grad(input):
+        return _make(out)
+    node = UnsafeViewBackward0((edge(input),))
+    node.shape = input._data.shape
+    node.arg = shape
+    return record(node, out)
+
+
+def unsafe_view(input: Tensor, shape: tuple) -> Tensor:
+    """The result of ``input`` reshaped, as a new tensor (torch's ``_unsafe_view``: the
+    grad_fn of composites such as kron that reshape a fresh result)."""
+    return _unsafe_view(input, np.ascontiguousarray(input._data).reshape(shape), shape)
 
 
 tensor_method("reshape")(reshape)
@@ -368,6 +391,7 @@ def _index_part(p: Any) -> Any:
         return np.asarray([_index_part(q) for q in p])
     if isinstance(p, np.ndarray) and p.dtype.kind not in "biu":
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    _check_index_scalar(p)
     return p
 
 
@@ -409,12 +433,48 @@ _INDEX_NODES = {name: type(name, (_IndexNode,), {"__slots__": ()})
                              "UnsqueezeBackward0", "AliasBackward0")}
 
 
-def _index_error(e: IndexError, shape: tuple) -> IndexError:
+def _index_error(e: IndexError, shape: tuple, np_idx: Any) -> IndexError:
+    """NumPy's indexing error in torch's words."""
     msg = str(e)
     if "out of bounds" in msg:
         # NumPy: "index 5 is out of bounds for axis 0 with size 3"
         msg = msg.replace("axis", "dimension")
+    elif msg.startswith("too many indices"):
+        msg = f"too many indices for tensor of dimension {len(shape)}"
+    elif msg.startswith("boolean index did not match"):
+        msg = _mask_mismatch(shape, np_idx) or msg
     return IndexError(msg)
+
+
+def _mask_mismatch(shape: tuple, np_idx: Any) -> str | None:
+    """torch's message for the first boolean mask whose shape does not fit its dims."""
+    parts = np_idx if isinstance(np_idx, tuple) else (np_idx,)
+    # the shape as torch sees it when checking masks: with the dims that None inserts
+    full = list(shape)
+    dim = 0
+    for p in parts:
+        if p is None:
+            full.insert(dim, 1)
+            dim += 1
+        elif p is Ellipsis:
+            used = builtins.sum(np.ndim(q) if isinstance(q, np.ndarray) and q.dtype == np.bool_
+                                else 0 if q is None or q is Ellipsis else 1 for q in parts)
+            dim += len(shape) - used
+        elif isinstance(p, np.ndarray) and p.dtype == np.bool_:
+            for j, size in enumerate(p.shape):
+                if dim + j < len(full) and full[dim + j] != size:
+                    return (f"The shape of the mask {list(p.shape)} at index {j} does not "
+                            f"match the shape of the indexed tensor {full} at index {dim + j}")
+            dim += p.ndim
+        else:
+            dim += 1
+    return None
+
+
+def _check_index_scalar(p: Any) -> None:
+    if isinstance(p, (builtins.float, builtins.complex, np.floating)):
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         f"Variables are valid indices (got {type(p).__name__})")
 
 
 def getitem(input: Tensor, idx: Any) -> Tensor:
@@ -427,7 +487,7 @@ def getitem(input: Tensor, idx: Any) -> Tensor:
     try:
         out = input._data[np_idx]
     except IndexError as e:
-        raise _index_error(e, input._data.shape) from None
+        raise _index_error(e, input._data.shape, np_idx) from None
     if isinstance(out, np.generic) or not isinstance(out, np.ndarray):
         out = np.asarray(out)
         if basic:
@@ -547,7 +607,7 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
         else:
             out[np_idx] = v
     except IndexError as e:
-        raise _index_error(e, input._data.shape) from None
+        raise _index_error(e, input._data.shape, np_idx) from None
     except ValueError:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be "
                            f"broadcast to indexing result of shape "
@@ -574,7 +634,10 @@ def setitem(self: Tensor, idx: Any, value: Any) -> None:
     """Tensor.__setitem__: a write through a view (basic index) or an index_put_."""
     np_idx, basic = normalize_index(idx)
     if basic:
-        copy_(getitem(self, idx), value)
+        view = getitem(self, idx)
+        if isinstance(value, Tensor) and value._data.shape != view._data.shape:
+            expand(value.detach(), view._data.shape)    # torch's error if it cannot expand
+        copy_(view, value)
     else:
         inplace(self, _index_put_np, "index_put_", np_idx, value)
 

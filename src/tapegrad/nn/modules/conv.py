@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ...creation import empty
 from ...tensor import Tensor
 from .. import functional as F
-from .. import init
 from ..parameter import Parameter
+from .linear import add_weight_and_bias, kaiming_reset
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "AvgPool1d", "AvgPool2d", "MaxPool1d",
@@ -46,21 +45,12 @@ class _ConvNd(Module):
         self.dilation = F._tuple(dilation, nd)
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size,
-                                      dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_channels, in_channels // groups, *self.kernel_size),
+                            bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        kaiming_reset(self.weight, self.bias, False)
 
     def forward(self, input: Tensor) -> Tensor:
         return F._conv(self._nd, input, self.weight, self.bias, self.stride, self.padding,

@@ -15,6 +15,28 @@ from .module import Module
 __all__ = ["Linear", "Bilinear"]
 
 
+def add_weight_and_bias(module: Module, weight_shape: tuple, bias: bool, dtype: Any) -> None:
+    """Give ``module`` an uninitialised ``weight`` and, if asked, a ``bias`` of the first
+    dimension's size (else a ``bias`` registered as None, as torch does)."""
+    module.weight = Parameter(empty(*weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(empty(weight_shape[0], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def kaiming_reset(weight: Tensor, bias: Tensor | None, zero_bias_without_fan_in: bool) -> None:
+    """torch's default init of Linear and Conv: kaiming_uniform(a=sqrt(5)), which gives
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias from the same bound. With no fan-in,
+    Linear draws its bias from U(0, 0) while Conv leaves it untouched."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        if fan_in > 0 or zero_bias_without_fan_in:
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(bias, -bound, bound)
+
+
 class Linear(Module):
     """torch.nn.Linear(in_features, out_features, bias=True, device=None, dtype=None)"""
 
@@ -23,20 +45,11 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in_features), bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as in torch
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        kaiming_reset(self.weight, self.bias, True)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
@@ -55,11 +68,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
