@@ -15,6 +15,7 @@ from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
 from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution, im2col
+from ._named import named
 from ._ops import addmm
 from ._ops import binary_cross_entropy as _bce
 from ._ops import elu as _elu
@@ -145,7 +146,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     keep = _rng(None).random(tuple(input.shape)) >= p
     scale = np.zeros((), input._data.dtype) if p == 1.0 else 1.0 / (1.0 - p)
     mask = _make((keep * scale).astype(input._data.dtype))
-    return _maybe_inplace(input, input * mask, inplace)
+    return input.mul_(mask) if inplace else input * mask
 
 
 # -- losses -----------------------------------------------------------------------------
@@ -171,7 +172,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     """torch.nn.functional.mse_loss(input, target, reduction='mean')"""
     _check_reduction(reduction)
     d = input - target
-    return _reduce(d * d, reduction)
+    return named(_reduce(d * d, reduction), "MseLossBackward0")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -195,14 +196,16 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     _check_reduction(reduction)
     if beta == 0.0:
         return l1_loss(input, target, reduction=reduction)
-    return _reduce(_quadratic_then_linear(input - target, beta, 1.0 / beta, 1.0), reduction)
+    loss = _quadratic_then_linear(input - target, beta, 1.0 / beta, 1.0)
+    return named(_reduce(loss, reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """torch.nn.functional.huber_loss(input, target, reduction='mean', delta=1.0)"""
     _check_reduction(reduction)
-    return _reduce(_quadratic_then_linear(input - target, delta, 1.0, delta), reduction)
+    loss = _quadratic_then_linear(input - target, delta, 1.0, delta)
+    return named(_reduce(loss, reduction), "HuberLossBackward0")
 
 
 def _classes_last(input: Tensor) -> Tensor:
@@ -236,12 +239,17 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     wt = np.where(valid, w[safe_t], 0).astype(flat._data.dtype)
     picked = flat[np.arange(flat.shape[0]), safe_t]
     losses = -(picked * _make(wt))
+    # torch: nll_loss up to (N, C); nll_loss2d for (N, C, H, W), and for other shapes
+    # nll_loss2d on a reshaped input, whose unreduced loss is then viewed back
+    node_name = "NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0"
     if reduction == "none":
-        return losses.reshape(*target.shape)
+        if input.dim() in (3,) or input.dim() > 4:
+            return named(losses, node_name).reshape(*target.shape)
+        return named(losses.reshape(*target.shape), node_name)
     total = sum(losses)
-    if reduction == "sum":
-        return total
-    return total / _make(np.asarray(wt.sum(), dtype=wt.dtype))
+    if reduction == "mean":
+        total = total / _make(np.asarray(wt.sum(), dtype=wt.dtype))
+    return named(total, node_name)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -264,10 +272,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
             shape = [1] * input.dim()
             shape[class_dim] = n_classes
             terms = terms * weight.reshape(*shape)
-        losses = -sum(terms, class_dim)
-        if reduction == "mean":
-            return sum(losses) / (input.numel() // n_classes)
-        return _reduce(losses, reduction)
+        if reduction == "none":
+            return -sum(terms, class_dim)
+        if reduction == "sum":
+            return -sum(terms)
+        return named(-sum(terms) / (input.numel() // n_classes), "DivBackward1")
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
@@ -309,7 +318,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     loss = _bce(input, target)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -329,7 +338,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         loss = (1 - target) * input + log_sig_neg
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -477,11 +486,20 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return named(out, "NativeLayerNormBackward0")
 
 
 def _per_channel(t: Tensor, ndim: int) -> Tensor:
     return t.reshape(1, -1, *([1] * (ndim - 2)))
+
+
+def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """out * weight + bias, per channel (dim 1)."""
+    if weight is not None:
+        out = out * _per_channel(weight, out.dim())
+    if bias is not None:
+        out = out + _per_channel(bias, out.dim())
+    return out
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -508,11 +526,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         nd = input.dim()
         out = (input - _per_channel(running_mean, nd)) / (
             _per_channel(running_var, nd) + eps).sqrt()
-    if weight is not None:
-        out = out * _per_channel(weight, input.dim())
-    if bias is not None:
-        out = out + _per_channel(bias, input.dim())
-    return out
+    return named(_affine(out, weight, bias), "NativeBatchNormBackward0")
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
@@ -526,11 +540,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     grouped = input.reshape(n, num_groups, -1)
     out, _, _ = _normalise(grouped, (2,), eps)
     out = out.reshape(*input.shape)
-    if weight is not None:
-        out = out * _per_channel(weight, input.dim())
-    if bias is not None:
-        out = out + _per_channel(bias, input.dim())
-    return out
+    return named(_affine(out, weight, bias), "NativeGroupNormBackward0")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -549,7 +559,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         # same values, but rows looked up at padding_idx pass no gradient to the weight
         keep = _make((idx != padding_idx)[..., None])
         out = where(keep, out, out.detach())
-    return out
+    return named(out, "EmbeddingBackward0")
 
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
