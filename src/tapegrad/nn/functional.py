@@ -10,11 +10,10 @@ import numpy as np
 from .. import ops as _ops  # noqa: F401
 from ..creation import _rng
 from ..ops.define import ns_tensor as _ns
-from ..ops.join import stack
 from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
-from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution, im2col
+from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution
 from ._named import named
 from ._ops import addmm
 from ._ops import binary_cross_entropy as _bce
@@ -27,6 +26,18 @@ from ._ops import mish as _mish
 from ._ops import silu as _silu
 from ._ops import softmax as _softmax
 from ._ops import softplus as _softplus
+from ._pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
 
 __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "mish",
            "softplus", "tanh", "sigmoid", "hardtanh", "relu6", "softmax", "log_softmax",
@@ -34,7 +45,8 @@ __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "m
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "avg_pool1d", "avg_pool2d", "layer_norm", "batch_norm",
            "group_norm", "embedding", "max_pool1d", "max_pool2d", "conv_transpose2d",
-           "adaptive_avg_pool2d", "scaled_dot_product_attention"]
+           "adaptive_avg_pool2d", "scaled_dot_product_attention", "adaptive_avg_pool1d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d"]
 
 _make = Tensor._make
 
@@ -423,43 +435,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _conv(2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _pool_windows(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
-                  dilation: Any = 1) -> tuple[Tensor, bool]:
-    unbatched = input.dim() == nd + 1
-    if unbatched:
-        input = input.unsqueeze(0)
-    kernel = _tuple(kernel_size, nd)
-    stride = kernel if stride is None or stride == [] else _tuple(stride, nd)
-    spec = WindowSpec(tuple(input.shape), kernel, stride,
-                      tuple((p, p) for p in _tuple(padding, nd)), _tuple(dilation, nd))
-    cols = im2col(input, spec)                       # (N, C, *out, *k)
-    return cols.reshape(*cols.shape[:2 + nd], -1), unbatched
-
-
-def _avg_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any = None,
-              padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True
-              ) -> Tensor:
-    if ceil_mode or not count_include_pad:
-        raise NotImplementedError("avg_pool: ceil_mode=True and count_include_pad=False "
-                                  "are not supported yet")
-    windows, unbatched = _pool_windows(nd, input, kernel_size, stride, padding)
-    out = mean(windows, -1)
-    return out.squeeze(0) if unbatched else out
-
-
-def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
-    """torch.nn.functional.avg_pool1d(input, kernel_size, stride=None, padding=0)"""
-    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
-
-
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: Any = None) -> Tensor:
-    """torch.nn.functional.avg_pool2d(input, kernel_size, stride=None, padding=0)"""
-    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
-
-
 # -- normalisation ----------------------------------------------------------------------------
 
 
@@ -562,31 +537,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     return named(out, "EmbeddingBackward0")
 
 
-def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
-               ) -> Tensor:
-    """torch.nn.functional.max_pool1d(input, kernel_size, stride=None, padding=0)"""
-    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode)
-
-
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
-               ) -> Tensor:
-    """torch.nn.functional.max_pool2d(input, kernel_size, stride=None, padding=0)"""
-    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode)
-
-
-def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
-              dilation: Any, ceil_mode: bool) -> Tensor:
-    if ceil_mode or any(p != 0 for p in _tuple(padding, nd)):
-        raise NotImplementedError("max_pool: padding and ceil_mode=True are not supported yet")
-    windows, unbatched = _pool_windows(nd, input, kernel_size, stride, 0, dilation)
-    flat = windows.reshape(-1, windows.shape[-1])
-    best = flat._data.argmax(axis=1)                  # first maximum, as torch picks
-    out = flat[np.arange(flat.shape[0]), best].reshape(*windows.shape[:-1])
-    return out.squeeze(0) if unbatched else out
-
-
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -616,26 +566,6 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
     return out.squeeze(0) if unbatched else out
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """torch.nn.functional.adaptive_avg_pool2d(input, output_size)"""
-    out_h, out_w = _tuple(output_size, 2)
-    h, w = input.shape[-2:]
-    out_h = h if out_h is None else out_h
-    out_w = w if out_w is None else out_w
-    if h % out_h == 0 and w % out_w == 0:           # equal windows: one strided pooling
-        kh, kw = h // out_h, w // out_w
-        lead = tuple(input.shape[:-2])
-        x = input.reshape(-1, 1, h, w)
-        return avg_pool2d(x, (kh, kw)).reshape(*lead, out_h, out_w)
-    rows = []
-    for i in range(out_h):
-        h0, h1 = (i * h) // out_h, -((-(i + 1) * h) // out_h)
-        cells = [mean(input[..., h0:h1, (j * w) // out_w: -((-(j + 1) * w) // out_w)],
-                      (-2, -1)) for j in range(out_w)]
-        rows.append(stack(cells, -1))
-    return stack(rows, -2)
 
 
 # -- attention -------------------------------------------------------------------------------
