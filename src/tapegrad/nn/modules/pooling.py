@@ -21,19 +21,29 @@ def _pair(value: Any) -> tuple:
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
+def _as_given(value: Any) -> Any:
+    return value
+
+
 class _WindowRepr(Module):
+    """A pool over windows: kernel_size, stride (defaulting to kernel_size), padding."""
+
+    def _set_window(self, kernel_size: Any, stride: Any, padding: Any,
+                    convert: Any = _as_given) -> None:
+        self.kernel_size = convert(kernel_size)
+        self.stride = convert(stride if stride is not None else kernel_size)
+        self.padding = convert(padding)
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class _MaxPoolNd(Module):
+class _MaxPoolNd(_WindowRepr):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
                  ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self._set_window(kernel_size, stride, padding)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
@@ -68,9 +78,7 @@ class AvgPool1d(_WindowRepr):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
+        self._set_window(kernel_size, stride, padding, _single)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
@@ -87,9 +95,7 @@ class AvgPool2d(_WindowRepr):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self._set_window(kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
@@ -142,9 +148,7 @@ class AdaptiveMaxPool2d(_AdaptivePoolNd):
 class _MaxUnpoolNd(_WindowRepr):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = self._tuple(kernel_size)
-        self.stride = self._tuple(stride if stride is not None else kernel_size)
-        self.padding = self._tuple(padding)
+        self._set_window(kernel_size, stride, padding, self._tuple)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         return self._fn(input, indices, self.kernel_size, self.stride, self.padding,
