@@ -3,6 +3,7 @@ every reduction mode, with the values and gradients torch gives."""
 
 from __future__ import annotations
 
+import io
 import warnings
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from nn_compare import backward_both, close, pair
 
 import tapegrad as tg
+from tapegrad import viz
 
 torch = pytest.importorskip("torch")
 
@@ -162,3 +164,12 @@ def test_named_loss_node_passes_gradients_to_any_order():
     np.testing.assert_allclose(g.detach().numpy(), 4 * xa * (xa ** 2 - ta))
     np.testing.assert_allclose(h.numpy(), 12 * xa ** 2 - 4 * ta)
 
+
+
+def test_explain_says_a_named_node_passes_its_gradient_on():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    text = viz.explain(tg.nn.functional.mse_loss(x * 2, tg.tensor([0.0, 1.0])),
+                       file=io.StringIO())
+    assert ("1. MseLossBackward0\n   incoming gradient: 1\n   local rule:        the gradient "
+            "passes unchanged to the ops that compute it (below)\n   sends 1 -> MeanBackward0"
+            in text)

@@ -18,6 +18,7 @@ class _NamedComposite(Node):
     """Passes the gradient through to the composite it names."""
 
     __slots__ = ()
+    explain_rule = "the gradient passes unchanged to the ops that compute it (below)"
 
     def backward(self, ns, grads):
         return (grads[0],)
