@@ -255,7 +255,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     # nll_loss2d on a reshaped input, whose unreduced loss is then viewed back
     node_name = "NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0"
     if reduction == "none":
-        if input.dim() in (3,) or input.dim() > 4:
+        if input.dim() == 3 or input.dim() > 4:
             return named(losses, node_name).reshape(*target.shape)
         return named(losses.reshape(*target.shape), node_name)
     total = sum(losses)
