@@ -19,14 +19,26 @@ from ..ops.activation import silu as _silu
 from ..ops.activation import softmax as _softmax
 from ..ops.activation import softplus as _softplus
 from ..ops.define import ns_tensor as _ns
-from ..ops.join import stack
 from ..ops.matrix import addmm
 from ..ops.padding import pad
 from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
-from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution, im2col
+from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution
+from ._named import named
 from ._ops import binary_cross_entropy as _bce
+from ._pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
 
 __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "mish",
            "softplus", "tanh", "sigmoid", "hardtanh", "relu6", "softmax", "log_softmax",
@@ -34,7 +46,8 @@ __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "m
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "conv1d", "conv2d", "avg_pool1d", "avg_pool2d", "layer_norm", "batch_norm",
            "group_norm", "embedding", "max_pool1d", "max_pool2d", "conv_transpose2d",
-           "adaptive_avg_pool2d", "scaled_dot_product_attention", "pad"]
+           "adaptive_avg_pool2d", "scaled_dot_product_attention", "pad", "adaptive_avg_pool1d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d"]
 
 _make = Tensor._make
 
@@ -142,7 +155,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     keep = _rng(None).random(tuple(input.shape)) >= p
     scale = np.zeros((), input._data.dtype) if p == 1.0 else 1.0 / (1.0 - p)
     mask = _make((keep * scale).astype(input._data.dtype))
-    return _maybe_inplace(input, input * mask, inplace)
+    return input.mul_(mask) if inplace else input * mask
 
 
 # -- losses -----------------------------------------------------------------------------
@@ -168,7 +181,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     """torch.nn.functional.mse_loss(input, target, reduction='mean')"""
     _check_reduction(reduction)
     d = input - target
-    return _reduce(d * d, reduction)
+    return named(_reduce(d * d, reduction), "MseLossBackward0")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -192,14 +205,16 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     _check_reduction(reduction)
     if beta == 0.0:
         return l1_loss(input, target, reduction=reduction)
-    return _reduce(_quadratic_then_linear(input - target, beta, 1.0 / beta, 1.0), reduction)
+    loss = _quadratic_then_linear(input - target, beta, 1.0 / beta, 1.0)
+    return named(_reduce(loss, reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """torch.nn.functional.huber_loss(input, target, reduction='mean', delta=1.0)"""
     _check_reduction(reduction)
-    return _reduce(_quadratic_then_linear(input - target, delta, 1.0, delta), reduction)
+    loss = _quadratic_then_linear(input - target, delta, 1.0, delta)
+    return named(_reduce(loss, reduction), "HuberLossBackward0")
 
 
 def _classes_last(input: Tensor) -> Tensor:
@@ -233,12 +248,17 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     wt = np.where(valid, w[safe_t], 0).astype(flat._data.dtype)
     picked = flat[np.arange(flat.shape[0]), safe_t]
     losses = -(picked * _make(wt))
+    # torch: nll_loss up to (N, C); nll_loss2d for (N, C, H, W), and for other shapes
+    # nll_loss2d on a reshaped input, whose unreduced loss is then viewed back
+    node_name = "NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0"
     if reduction == "none":
-        return losses.reshape(*target.shape)
+        if input.dim() == 3 or input.dim() > 4:
+            return named(losses, node_name).reshape(*target.shape)
+        return named(losses.reshape(*target.shape), node_name)
     total = sum(losses)
-    if reduction == "sum":
-        return total
-    return total / _make(np.asarray(wt.sum(), dtype=wt.dtype))
+    if reduction == "mean":
+        total = total / _make(np.asarray(wt.sum(), dtype=wt.dtype))
+    return named(total, node_name)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -261,10 +281,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
             shape = [1] * input.dim()
             shape[class_dim] = n_classes
             terms = terms * weight.reshape(*shape)
-        losses = -sum(terms, class_dim)
-        if reduction == "mean":
-            return sum(losses) / (input.numel() // n_classes)
-        return _reduce(losses, reduction)
+        if reduction == "none":
+            return -sum(terms, class_dim)
+        if reduction == "sum":
+            return -sum(terms)
+        return named(-sum(terms) / (input.numel() // n_classes), "DivBackward1")
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
@@ -306,7 +327,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     loss = _bce(input, target)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -326,7 +347,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         loss = (1 - target) * input + log_sig_neg
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -411,43 +432,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _conv(2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _pool_windows(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
-                  dilation: Any = 1) -> tuple[Tensor, bool]:
-    unbatched = input.dim() == nd + 1
-    if unbatched:
-        input = input.unsqueeze(0)
-    kernel = _tuple(kernel_size, nd)
-    stride = kernel if stride is None or stride == [] else _tuple(stride, nd)
-    spec = WindowSpec(tuple(input.shape), kernel, stride,
-                      tuple((p, p) for p in _tuple(padding, nd)), _tuple(dilation, nd))
-    cols = im2col(input, spec)                       # (N, C, *out, *k)
-    return cols.reshape(*cols.shape[:2 + nd], -1), unbatched
-
-
-def _avg_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any = None,
-              padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True
-              ) -> Tensor:
-    if ceil_mode or not count_include_pad:
-        raise NotImplementedError("avg_pool: ceil_mode=True and count_include_pad=False "
-                                  "are not supported yet")
-    windows, unbatched = _pool_windows(nd, input, kernel_size, stride, padding)
-    out = mean(windows, -1)
-    return out.squeeze(0) if unbatched else out
-
-
-def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
-    """torch.nn.functional.avg_pool1d(input, kernel_size, stride=None, padding=0)"""
-    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
-
-
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: Any = None) -> Tensor:
-    """torch.nn.functional.avg_pool2d(input, kernel_size, stride=None, padding=0)"""
-    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
-
-
 # -- normalisation ----------------------------------------------------------------------------
 
 
@@ -474,11 +458,20 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return named(out, "NativeLayerNormBackward0")
 
 
 def _per_channel(t: Tensor, ndim: int) -> Tensor:
     return t.reshape(1, -1, *([1] * (ndim - 2)))
+
+
+def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """out * weight + bias, per channel (dim 1)."""
+    if weight is not None:
+        out = out * _per_channel(weight, out.dim())
+    if bias is not None:
+        out = out + _per_channel(bias, out.dim())
+    return out
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -505,11 +498,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         nd = input.dim()
         out = (input - _per_channel(running_mean, nd)) / (
             _per_channel(running_var, nd) + eps).sqrt()
-    if weight is not None:
-        out = out * _per_channel(weight, input.dim())
-    if bias is not None:
-        out = out + _per_channel(bias, input.dim())
-    return out
+    return named(_affine(out, weight, bias), "NativeBatchNormBackward0")
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
@@ -523,11 +512,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     grouped = input.reshape(n, num_groups, -1)
     out, _, _ = _normalise(grouped, (2,), eps)
     out = out.reshape(*input.shape)
-    if weight is not None:
-        out = out * _per_channel(weight, input.dim())
-    if bias is not None:
-        out = out + _per_channel(bias, input.dim())
-    return out
+    return named(_affine(out, weight, bias), "NativeGroupNormBackward0")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -546,32 +531,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         # same values, but rows looked up at padding_idx pass no gradient to the weight
         keep = _make((idx != padding_idx)[..., None])
         out = where(keep, out, out.detach())
-    return out
-
-
-def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
-               ) -> Tensor:
-    """torch.nn.functional.max_pool1d(input, kernel_size, stride=None, padding=0)"""
-    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode)
-
-
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
-               ) -> Tensor:
-    """torch.nn.functional.max_pool2d(input, kernel_size, stride=None, padding=0)"""
-    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode)
-
-
-def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
-              dilation: Any, ceil_mode: bool) -> Tensor:
-    if ceil_mode or any(p != 0 for p in _tuple(padding, nd)):
-        raise NotImplementedError("max_pool: padding and ceil_mode=True are not supported yet")
-    windows, unbatched = _pool_windows(nd, input, kernel_size, stride, 0, dilation)
-    flat = windows.reshape(-1, windows.shape[-1])
-    best = flat._data.argmax(axis=1)                  # first maximum, as torch picks
-    out = flat[np.arange(flat.shape[0]), best].reshape(*windows.shape[:-1])
-    return out.squeeze(0) if unbatched else out
+    return named(out, "EmbeddingBackward0")
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
@@ -603,26 +563,6 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
     return out.squeeze(0) if unbatched else out
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """torch.nn.functional.adaptive_avg_pool2d(input, output_size)"""
-    out_h, out_w = _tuple(output_size, 2)
-    h, w = input.shape[-2:]
-    out_h = h if out_h is None else out_h
-    out_w = w if out_w is None else out_w
-    if h % out_h == 0 and w % out_w == 0:           # equal windows: one strided pooling
-        kh, kw = h // out_h, w // out_w
-        lead = tuple(input.shape[:-2])
-        x = input.reshape(-1, 1, h, w)
-        return avg_pool2d(x, (kh, kw)).reshape(*lead, out_h, out_w)
-    rows = []
-    for i in range(out_h):
-        h0, h1 = (i * h) // out_h, -((-(i + 1) * h) // out_h)
-        cells = [mean(input[..., h0:h1, (j * w) // out_w: -((-(j + 1) * w) // out_w)],
-                      (-2, -1)) for j in range(out_w)]
-        rows.append(stack(cells, -1))
-    return stack(rows, -2)
 
 
 # -- attention -------------------------------------------------------------------------------

@@ -10,10 +10,13 @@ from __future__ import annotations
 from ..tensor import Tensor
 from .explain import RULES, explain, rule_for
 from .model import build_model, frame_names
+from .plot import line_chart, save_line_chart
+from .png import encode_png, write_png
 from .render import Graph
 from .trace import Trace, trace
 
-__all__ = ["draw", "explain", "trace", "Trace", "Graph", "RULES", "rule_for"]
+__all__ = ["draw", "explain", "trace", "Trace", "Graph", "RULES", "rule_for",
+           "line_chart", "save_line_chart", "encode_png", "write_png"]
 
 
 def draw(root: Tensor, params: dict[str, Tensor] | None = None, show_values: bool = True,

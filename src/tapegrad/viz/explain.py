@@ -129,7 +129,8 @@ def explain(root: Tensor, gradient: Tensor | None = None, params: dict | None = 
     for step, (node, gout, gin) in enumerate(events, 1):
         lines.append(f"{step}. {type(node).__name__}")
         lines.append(f"   incoming gradient: {', '.join(_fmt(g) for g in gout)}")
-        lines.append(f"   local rule:        {rule_for(type(node).__name__)}")
+        rule = getattr(node, "explain_rule", None) or rule_for(type(node).__name__)
+        lines.append(f"   local rule:        {rule}")
         for (nxt, _), g in zip(node.next_functions, gin, strict=False):
             if nxt is None:
                 continue

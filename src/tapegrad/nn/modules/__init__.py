@@ -17,16 +17,7 @@ from .activation import (
 )
 from .activation_attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import (
-                         AdaptiveAvgPool2d,
-                         AvgPool1d,
-                         AvgPool2d,
-                         Conv1d,
-                         Conv2d,
-                         ConvTranspose2d,
-                         MaxPool1d,
-                         MaxPool2d,
-)
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .flatten import Flatten, Identity, Unflatten
 from .linear import Bilinear, Linear
@@ -43,6 +34,18 @@ from .loss import (
 )
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .pooling import (
+                         AdaptiveAvgPool1d,
+                         AdaptiveAvgPool2d,
+                         AdaptiveMaxPool1d,
+                         AdaptiveMaxPool2d,
+                         AvgPool1d,
+                         AvgPool2d,
+                         MaxPool1d,
+                         MaxPool2d,
+                         MaxUnpool1d,
+                         MaxUnpool2d,
+)
 from .rnn import GRU, LSTM, RNN
 from .sparse import Embedding
 
@@ -53,4 +56,5 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flat
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
            "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "LayerNorm",
            "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Embedding", "ConvTranspose2d",
-           "AdaptiveAvgPool2d", "MultiheadAttention", "RNN", "LSTM", "GRU"]
+           "AdaptiveAvgPool2d", "MultiheadAttention", "RNN", "LSTM", "GRU", "AdaptiveAvgPool1d",
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d"]

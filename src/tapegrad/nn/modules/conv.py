@@ -1,4 +1,4 @@
-"""Conv1d and Conv2d layers (weights initialised as torch does) and average pooling."""
+"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d (weights initialised as torch does)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from ..parameter import Parameter
 from .linear import add_weight_and_bias, kaiming_reset
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "AvgPool1d", "AvgPool2d", "MaxPool1d",
-           "MaxPool2d", "AdaptiveAvgPool2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
 
 class _ConvNd(Module):
@@ -90,84 +89,6 @@ class Conv2d(_ConvNd):
     _nd = 2
 
 
-class _AvgPoolNd(Module):
-    _nd: int
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F._avg_pool(self._nd, input, self.kernel_size, self.stride, self.padding,
-                           self.ceil_mode, self.count_include_pad)
-
-
-class AvgPool1d(_AvgPoolNd):
-    """torch.nn.AvgPool1d(kernel_size, stride=None, padding=0)"""
-
-    _nd = 1
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
-        super().__init__(F._tuple(kernel_size, 1),
-                         F._tuple(stride if stride is not None else kernel_size, 1),
-                         F._tuple(padding, 1), ceil_mode, count_include_pad)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}")
-
-
-class AvgPool2d(_AvgPoolNd):
-    """torch.nn.AvgPool2d(kernel_size, stride=None, padding=0)"""
-
-    _nd = 2
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}")
-
-
-class _MaxPoolNd(Module):
-    _nd: int
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
-                 ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F._max_pool(self._nd, input, self.kernel_size, self.stride, self.padding,
-                           self.dilation, self.ceil_mode)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
-
-
-class MaxPool1d(_MaxPoolNd):
-    """torch.nn.MaxPool1d(kernel_size, stride=None, padding=0, dilation=1)"""
-
-    _nd = 1
-
-
-class MaxPool2d(_MaxPoolNd):
-    """torch.nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1)"""
-
-    _nd = 2
-
-
 class ConvTranspose2d(_ConvNd):
     """torch.nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
     output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros')"""
@@ -190,17 +111,3 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)
-
-
-class AdaptiveAvgPool2d(Module):
-    """torch.nn.AdaptiveAvgPool2d(output_size)"""
-
-    def __init__(self, output_size: Any) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
