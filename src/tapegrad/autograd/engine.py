@@ -262,15 +262,22 @@ def _unwrap(t, create_graph: bool):
     return t if create_graph else t._data
 
 
+def _check_hook_result(fn, value, old) -> None:
+    """torch's checks on a tensor a hook returned in place of ``old``."""
+    if not isinstance(value, _Tensor()):
+        raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    if value._data.dtype != old._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{old.dtype.legacy} got {value.dtype.legacy})")
+    if value.shape != old.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+
+
 def _hook_result(fn, value, old):
-    Tensor = _Tensor()
     if value is None:
         return old
-    if not isinstance(value, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
-    if value.shape != old.shape:
-        name = getattr(fn, "__name__", None) or type(fn).__name__
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    _check_hook_result(fn, value, old)
     return value
 
 
@@ -286,6 +293,10 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool) -> list:
     for nr, fn in items:
         g = grads[nr]
         if g is None:
+            # torch calls the hook with None for an output that received no gradient.
+            value = fn(None)
+            if value is not None:
+                grads[nr] = _unwrap(value, create_graph)
             continue
         t = _wrap(g, create_graph)
         grads[nr] = _unwrap(_hook_result(fn, fn(t), t), create_graph)
@@ -363,5 +374,7 @@ def _accumulate(variable, g, create_graph: bool) -> None:
     hooks = variable._post_acc_hooks
     if hooks:
         for fn in list(hooks.values()):
-            if fn(variable) is not None:
-                raise RuntimeError("hooks should return None.")
+            value = fn(variable)
+            if value is not None and value is not variable:
+                _check_hook_result(fn, value, variable)
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")

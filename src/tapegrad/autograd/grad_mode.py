@@ -85,16 +85,18 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
-class _NoParensDecorator(type):
-    """Lets ``@no_grad`` (without parentheses) decorate a function directly."""
+class _NoParensDecorator(_DecoratorContextManager):
+    """Lets ``@no_grad`` (without parentheses) decorate a function directly. Done in
+    ``__new__`` rather than with a metaclass, so that ``with no_grad:`` fails with torch's
+    message about a ``'type'`` object."""
 
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
-            return super().__call__()(args[0])
-        return super().__call__(*args, **kwargs)
+    def __new__(cls, orig_func: Callable | None = None) -> Any:
+        if orig_func is None or isinstance(orig_func, bool):
+            return super().__new__(cls)
+        return cls()(orig_func)
 
 
-class no_grad(_DecoratorContextManager, metaclass=_NoParensDecorator):
+class no_grad(_NoParensDecorator):
     """torch.no_grad(): ops record no graph; results do not require grad."""
 
     def __enter__(self) -> None:
@@ -105,7 +107,7 @@ class no_grad(_DecoratorContextManager, metaclass=_NoParensDecorator):
         state.grad_enabled = self.prev
 
 
-class enable_grad(_DecoratorContextManager, metaclass=_NoParensDecorator):
+class enable_grad(_NoParensDecorator):
     """torch.enable_grad(): turn recording back on inside no_grad."""
 
     def __enter__(self) -> None:
@@ -144,7 +146,7 @@ class set_grad_enabled(_DecoratorContextManager):
         return clone
 
 
-class inference_mode(_DecoratorContextManager, metaclass=_NoParensDecorator):
+class inference_mode(_NoParensDecorator):
     """torch.inference_mode(mode=True): no_grad, and tensors made inside are inference
     tensors that autograd refuses to save or to update in place outside the mode."""
 

@@ -611,6 +611,7 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     """Make ``out`` (whose array is a NumPy view of ``input``'s) a view in torch's sense:
     same version counter, same base, and a way to replay the view from the base."""
     out._counter = input._counter
+    out._inference = input._inference      # a view is an inference tensor iff its base is
     base = input._base if input._base is not None else input
     out._base = base
     if inplace_error is None and not _grad_state.grad_enabled and (
