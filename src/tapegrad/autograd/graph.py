@@ -48,13 +48,16 @@ class VersionCounter:
     so the error for a modified saved value can say who modified it.
     """
 
-    __slots__ = ("value", "last_op", "last_site", "last_node_name")
+    __slots__ = ("value", "last_op", "last_site", "last_node_name", "views")
 
     def __init__(self) -> None:
         self.value = 0
         self.last_op: str | None = None
         self.last_site: str | None = None
         self.last_node_name: str | None = None
+        # Views with history that share this memory (a WeakSet, made on the first one):
+        # an in-place write regenerates their grad_fn, as torch does.
+        self.views: Any = None
 
     def bump(self, op_name: str | None = None) -> None:
         self.value += 1
@@ -175,14 +178,14 @@ class Node:
             elif type(item) is SavedResult:
                 counter = item.counter
                 if counter.value != version:
-                    raise modified_error(item.data, type(self).__name__, counter.value,
+                    raise modified_error(item.data, self.name(), counter.value,
                                          version, counter)
                 out.append(self._result_tensor(item) if create_graph else item.data)
             else:                               # a saved input Tensor
                 counter = item._counter
                 if counter.value != version:
                     gf = item._grad_fn
-                    raise modified_error(item._data, type(gf).__name__ if gf else None,
+                    raise modified_error(item._data, gf.name() if gf else None,
                                          counter.value, version, counter)
                 out.append(item if create_graph else item._data)
         return out

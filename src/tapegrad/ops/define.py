@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -538,6 +539,8 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         finally:
             _grad_state.grad_enabled = prev
         _write(self, res._data, op_name)
+        if self._counter.views:
+            _regenerate_views(self._counter, self._base if self._base is not None else self)
         return self
     old = _make(self._data, self._requires_grad, self._grad_fn, self._output_nr)
     res = op(old, *args, **kwargs)
@@ -553,6 +556,8 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         self._grad_fn = res._grad_fn
         self._output_nr = res._output_nr
         self._requires_grad = res._requires_grad or self._requires_grad
+    if self._counter.views:
+        _regenerate_views(self._counter, self._base if self._base is not None else self, self)
     if node is not None:
         self._counter.last_node_name = type(node).__name__
     return self
@@ -632,6 +637,11 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     else:
         chain = replay
     out._view = (chain, inplace_error)
+    if out._grad_fn is not None and chain is not None:
+        views = out._counter.views
+        if views is None:
+            views = out._counter.views = weakref.WeakSet()
+        views.add(out)
     return out
 
 
@@ -641,11 +651,45 @@ class CopySlices(Node):
 
     __slots__ = ("replay", "mask")
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
         g_base = ns.mul(g, ns.constant(self.mask.astype(ns.np_dtype(g))))
         g_view = self.replay(ns, g)
         return (g_base, g_view)
+
+
+class AsStridedBackward0(Node):
+    """The grad_fn torch gives a view after its memory was modified in place: the view's
+    gradient lands at the base positions the view covers (summed where they overlap)."""
+
+    __slots__ = ("shape", "index")
+
+    def backward(self, ns: Formulas, grads: list) -> tuple:
+        return (ns.index_backward(grads[0], self.shape, self.index, False),)
+
+
+def _base_positions(base: Tensor, replay: Callable) -> np.ndarray:
+    """For each element of the view, its flat position in the base."""
+    return np.asarray(replay(ns_array, np.arange(base._data.size).reshape(base._data.shape)))
+
+
+def _regenerate_view(view: Tensor, base: Tensor, positions: np.ndarray) -> None:
+    node = AsStridedBackward0((edge(base),))
+    node.shape = base._data.shape
+    node.index = np.unravel_index(positions, base._data.shape)
+    view._grad_fn = node
+    view._output_nr = 0
+    view._requires_grad = True
+
+
+def _regenerate_views(counter: Any, base: Tensor, skip: Tensor | None = None) -> None:
+    """The views of ``base`` still point at its old history: give them the new one."""
+    for view in list(counter.views):
+        if view is not skip and view._base is base:
+            _regenerate_view(view, base, _base_positions(base, view._view[0]))
 
 
 def _rebase_view(view: Tensor, res: Tensor) -> None:
@@ -654,21 +698,13 @@ def _rebase_view(view: Tensor, res: Tensor) -> None:
     if replay is None:
         raise RuntimeError("this view cannot be modified in place while it requires grad; "
                            "clone() it first.")
-    positions = replay(ns_array, np.arange(base._data.size).reshape(base._data.shape))
+    positions = _base_positions(base, replay)
     mask = np.ones(base._data.size, dtype=np.bool_)
-    mask[np.asarray(positions).ravel()] = False
+    mask[positions.ravel()] = False
     node = CopySlices((edge(base), edge(res)))
     node.replay = replay
     node.mask = mask.reshape(base._data.shape)
     base._grad_fn = node
     base._output_nr = 0
     base._requires_grad = True
-    prev = _grad_state.grad_enabled
-    _grad_state.grad_enabled = True
-    try:
-        fresh = replay(ns_tensor, base)
-    finally:
-        _grad_state.grad_enabled = prev
-    view._grad_fn = fresh._grad_fn
-    view._output_nr = fresh._output_nr
-    view._requires_grad = True
+    _regenerate_view(view, base, positions)
