@@ -90,7 +90,7 @@ class _NoParensDecorator(_DecoratorContextManager):
     ``__new__`` rather than with a metaclass, so that ``with no_grad:`` fails with torch's
     message about a ``'type'`` object."""
 
-    def __new__(cls, orig_func: Callable | None = None) -> Any:
+    def __new__(cls, orig_func: Callable | bool | None = None, **kwargs: Any) -> Any:
         if orig_func is None or isinstance(orig_func, bool):
             return super().__new__(cls)
         return cls()(orig_func)

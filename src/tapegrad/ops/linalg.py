@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from .define import Node, Tensor, edge, formula, needs_grad, record, tensor_method
+from .define import (Node, Tensor, edge, formula, needs_grad, record, save_values,
+                     tensor_method)
 
 _make = Tensor._make
 
@@ -102,8 +103,7 @@ def _matmul(input: Tensor, other: Tensor, node_name: str | None) -> Tensor:
     if not needs_grad(input, other):
         return _make(out)
     node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
-    node._saved = (input, other)
-    node._versions = (input._counter.value, other._counter.value)
+    save_values(node, (input, other))
     return record(node, out)
 
 
