@@ -313,7 +313,8 @@ def _retain_grads(node: Node, grads: list, create_graph: bool) -> None:
 def _retain_like(t, g, create_graph: bool) -> None:
     """Sum ``g`` into a non-leaf's .grad (retain_grad, or backward(inputs=[non-leaf]))."""
     if create_graph:
-        t._grad = g if t._grad is None else t._grad + g
+        # torch clones the first gradient (CloneBackward0 when it has history).
+        t._grad = g.clone() if t._grad is None else t._grad + g
     else:
         t._grad = (_Tensor()._make(g.copy()) if t._grad is None
                    else _Tensor()._make(t._grad._data + g))
