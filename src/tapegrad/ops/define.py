@@ -508,13 +508,14 @@ VIEW_OF_LEAF_INPLACE = ("a view of a leaf Variable that requires grad is being u
 
 def check_inplace_allowed(self: Tensor) -> None:
     if _grad_state.grad_enabled:
+        # torch's order: how the view was made, then leaf-ness.
+        if self._view is not None and self._view[1]:
+            raise RuntimeError(self._view[1])
         base = self._base
         if base is not None and base._requires_grad and base._grad_fn is None:
             raise RuntimeError(VIEW_OF_LEAF_INPLACE)
         if self._requires_grad and self._grad_fn is None:
             raise RuntimeError(LEAF_INPLACE)
-        if self._view is not None and self._view[1]:
-            raise RuntimeError(self._view[1])
     if self._inference and not _grad_state.inference:
         raise RuntimeError(
             "Inplace update to inference tensor outside InferenceMode is not allowed.You can "
