@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from .define import (Node, Tensor, edge, formula, needs_grad, record, save_values,
-                     tensor_method)
+from .define import Node, Tensor, edge, formula, needs_grad, record, save_values, tensor_method
 
 _make = Tensor._make
 
