@@ -435,9 +435,7 @@ def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
                    np.shape(hi) if hi is not None else None)
     save_values(node, (input, min if isinstance(min, Tensor) else None,
                        max if isinstance(max, Tensor) else None))
-    return record(node, np.broadcast_to(out, np.broadcast_shapes(
-        *(s for s in (x.shape, np.shape(lo) if lo is not None else (),
-                      np.shape(hi) if hi is not None else ()))).copy()))
+    return record(node, out)          # np.maximum/np.minimum made it fresh, broadcast
 
 
 clip = clamp
