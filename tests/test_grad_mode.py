@@ -384,3 +384,16 @@ def test_inference_tensor_requires_grad_inside_mode_is_allowed():
             x.requires_grad_()
         return x.requires_grad, x.is_inference()
     assert_same(fn, torch)
+
+
+def test_enable_grad_inside_inference_mode_reports_grad_but_records_nothing():
+    def fn(L):
+        with L.inference_mode():
+            with L.enable_grad():
+                inside = (modes(L), recorded(L))
+                with L.no_grad():
+                    innermost = modes(L)
+                with L.set_grad_enabled(True):
+                    set_inside = (modes(L), recorded(L))
+            return inside, innermost, set_inside, modes(L)
+    assert_same(fn, torch)
