@@ -349,3 +349,52 @@ def test_retain_grad_under_create_graph_keeps_history():
         z.backward(create_graph=True)
         return y.grad, L.autograd.grad(y.grad.sum(), x)
     assert_same(fn, torch, warns=False)
+
+
+def test_retain_grad_follows_an_inplace_write():
+    def fn(L):
+        x = L.tensor([1., 2.], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        y.mul_(3)
+        (y * y).sum().backward()
+        return y.grad, x.grad, y.retains_grad
+    assert_same(fn, torch)
+
+
+def test_hooks_registered_before_and_after_an_inplace_write():
+    def fn(L):
+        log = []
+        x = L.tensor([1., 2.], requires_grad=True)
+        y = x * 2
+        y.register_hook(log_hook(log, "before"))
+        y.mul_(3)
+        y.register_hook(log_hook(log, "after"))
+        (y * y).sum().backward()
+        return log, x.grad
+    assert_same(fn, torch)
+
+
+def test_hooks_on_the_root_of_backward():
+    def fn(L):
+        x = L.tensor([1., 2.], requires_grad=True)
+        x.register_hook(lambda g: g * 2)
+        y = x * 1
+        y.retain_grad()
+        y.register_hook(lambda g: g + 1)
+        z = y.sum()
+        z.retain_grad()
+        z.register_hook(lambda g: g * 5)
+        z.backward()
+        return x.grad, y.grad, z.grad
+    assert_same(fn, torch)
+
+
+def test_post_accumulate_hook_sees_grad_with_history_under_create_graph():
+    def fn(L):
+        log = []
+        x = L.tensor([1., 2.], requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda t: log.append(t.grad.requires_grad))
+        (x ** 2).sum().backward(create_graph=True)
+        return log, x.grad
+    assert_same(fn, torch)

@@ -554,14 +554,25 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     if self._base is not None:
         _rebase_view(self, res)
     else:
-        self._grad_fn = res._grad_fn
-        self._output_nr = res._output_nr
+        _set_history(self, res._grad_fn, res._output_nr)
         self._requires_grad = res._requires_grad or self._requires_grad
     if self._counter.views:
         _regenerate_views(self._counter, self._base if self._base is not None else self, self)
     if node is not None:
         self._counter.last_node_name = type(node).__name__
     return self
+
+
+def _set_history(t: Tensor, node: Node | None, output_nr: int) -> None:
+    """Give ``t`` a new grad_fn after an in-place write; retain_grad() follows it."""
+    if t._grad_fn is not None and t.retains_grad:
+        del t._grad_fn._retain[t._output_nr]
+        t._grad_fn = node
+        t._output_nr = output_nr
+        t.retain_grad()
+    else:
+        t._grad_fn = node
+        t._output_nr = output_nr
 
 
 def _write(self: Tensor, data: np.ndarray, op_name: str) -> None:
@@ -681,8 +692,7 @@ def _regenerate_view(view: Tensor, base: Tensor, positions: np.ndarray) -> None:
     node = AsStridedBackward0((edge(base),))
     node.shape = base._data.shape
     node.index = np.unravel_index(positions, base._data.shape)
-    view._grad_fn = node
-    view._output_nr = 0
+    _set_history(view, node, 0)
     view._requires_grad = True
 
 
@@ -705,7 +715,6 @@ def _rebase_view(view: Tensor, res: Tensor) -> None:
     node = CopySlices((edge(base), edge(res)))
     node.replay = replay
     node.mask = mask.reshape(base._data.shape)
-    base._grad_fn = node
-    base._output_nr = 0
+    _set_history(base, node, 0)
     base._requires_grad = True
     _regenerate_view(view, base, positions)
