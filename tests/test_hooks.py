@@ -397,4 +397,4 @@ def test_post_accumulate_hook_sees_grad_with_history_under_create_graph():
         x.register_post_accumulate_grad_hook(lambda t: log.append(t.grad.requires_grad))
         (x ** 2).sum().backward(create_graph=True)
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same(fn, torch, warns=False)     # torch warns about the cycle once per process
