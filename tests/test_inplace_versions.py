@@ -415,3 +415,44 @@ def test_second_derivative_through_regenerated_views():
         g2, = L.autograd.grad((g * g).sum(), b)
         return g, g2
     assert_same(fn, torch)
+
+
+# -- detach_() of a saved tensor ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("use", [
+    lambda L, x, y: y * y, lambda L, x, y: x * y, lambda L, x, y: y.exp().sum() + y.sin()],
+    ids=["saved_self", "saved_other", "saved_by_sin"])
+def test_backward_through_a_saved_tensor_detached_in_place_raises(use):
+    def fn(L):
+        x = L.ones(3, requires_grad=True)
+        y = x * 2
+        z = use(L, x, y)
+        y.detach_()
+        z.sum().backward()
+    assert_same(fn, torch)
+
+
+def test_saved_tensor_detached_in_place_can_still_be_read_and_reused():
+    def fn(L):
+        x = L.ones(3, requires_grad=True)
+        y = x * 2
+        z = y * y
+        unsaved = (y + 1).sum()
+        y.detach_()
+        unsaved.backward()
+        y.requires_grad_()
+        (y * 3).sum().backward()
+        return z.grad_fn._saved_self, x.grad, y.grad
+    assert_same(fn, torch)
+
+
+def test_saved_result_detached_in_place_is_still_usable():
+    def fn(L):
+        x = L.ones(3, requires_grad=True)
+        y = x.exp()
+        z = y.sum()
+        y.detach_()
+        z.backward()
+        return x.grad
+    assert_same(fn, torch)

@@ -19,7 +19,12 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd.grad_mode import state as _grad_state
-from .autograd.graph import AccumulateGrad, RemovableHandle, VersionCounter
+from .autograd.graph import (
+    DETACHED_IN_PLACE,
+    AccumulateGrad,
+    RemovableHandle,
+    VersionCounter,
+)
 
 __all__ = ["Tensor", "Size", "tensor_method"]
 
@@ -268,6 +273,8 @@ class Tensor:
                 "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        if self._grad_fn is not None:
+            self._grad_acc = DETACHED_IN_PLACE
         self._grad_fn = None
         self._output_nr = 0
         self._requires_grad = False

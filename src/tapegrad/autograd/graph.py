@@ -65,6 +65,23 @@ class VersionCounter:
         self.last_site = user_frame_site() if op_name else None
 
 
+class _DetachedInPlace:
+    """Marks, in a tensor's ``_grad_acc`` slot, a non-leaf that ``detach_()`` cut from its
+    history, so a node that saved it refuses to use it (as torch). Called like the weak
+    reference that slot usually holds, it gives no AccumulateGrad node."""
+
+    __slots__ = ()
+
+    def __call__(self) -> None:
+        return None
+
+
+DETACHED_IN_PLACE = _DetachedInPlace()
+DETACHED_MESSAGE = ("Trying to use a saved tensor that has been detached in-place, i.e. with "
+                    ".detach_().This is not supported, please use out-of-place `.detach()` "
+                    "instead")
+
+
 class SavedResult:
     """An op's output saved by its own node. Holding the array (not the Tensor) avoids a
     tensor -> node -> tensor cycle; the Tensor is rebuilt on demand for double backward."""
@@ -166,8 +183,10 @@ class Node:
         self._saved = values
         self._versions = versions
 
-    def unpack(self, create_graph: bool) -> list:
-        """The saved values, version-checked: arrays, or Tensors when building a graph."""
+    def unpack(self, create_graph: bool, for_backward: bool = True) -> list:
+        """The saved values, version-checked: arrays, or Tensors when building a graph.
+        ``for_backward`` False (``grad_fn._saved_self``) lets a saved tensor that was
+        detached in place be read, as torch does."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
@@ -182,6 +201,9 @@ class Node:
                                          version, counter)
                 out.append(self._result_tensor(item) if create_graph else item.data)
             else:                               # a saved input Tensor
+                if (item._grad_fn is None and item._grad_acc is DETACHED_IN_PLACE
+                        and for_backward):
+                    raise RuntimeError(DETACHED_MESSAGE)
                 counter = item._counter
                 if counter.value != version:
                     gf = item._grad_fn
@@ -209,7 +231,7 @@ class Node:
             if key in names:
                 if self._saved is None:
                     raise RuntimeError(FREED_MESSAGE)
-                values = self.unpack(True)
+                values = self.unpack(True, for_backward=False)
                 return values[names.index(key)] if len(values) == len(names) else None
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
