@@ -397,3 +397,22 @@ def test_enable_grad_inside_inference_mode_reports_grad_but_records_nothing():
                     set_inside = (modes(L), recorded(L))
             return inside, innermost, set_inside, modes(L)
     assert_same(fn, torch)
+
+
+@pytest.mark.parametrize("mode", [1, 0, None, "yes"], ids=["1", "0", "None", "str"])
+def test_set_grad_enabled_needs_a_bool(mode):
+    def fn(L):
+        try:
+            L.set_grad_enabled(mode)
+        finally:
+            L.set_grad_enabled(True)
+    assert_same(fn, torch)
+
+
+def test_set_grad_enabled_without_argument_as_decorator_raises():
+    def fn(L):
+        @L.set_grad_enabled
+        def body():
+            return modes(L)
+        return body()
+    assert_same(fn, torch)

@@ -141,8 +141,14 @@ class set_grad_enabled(_DecoratorContextManager):
     manager or decorator that restores the previous mode afterwards."""
 
     def __init__(self, mode: bool) -> None:
+        if type(mode) is not bool:      # as torch: not even 1 or numpy.bool_
+            kind = type(mode)
+            name = kind.__name__ if kind.__module__ == "builtins" else (
+                f"{kind.__module__}.{kind.__qualname__}")
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be "
+                            f"bool, not {name}")
         self.prev = _snapshot()
-        self.mode = bool(mode)
+        self.mode = mode
         _set_grad_mode(self.mode)
 
     def __call__(self, func: Callable) -> Callable:
