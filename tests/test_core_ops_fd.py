@@ -1,6 +1,8 @@
 """First and second derivatives of the core ops by finite differences (float64), equal to
 torch's, across broadcasting shapes; and the forward of ``//`` and ``%`` against torch."""
 
+import operator
+
 import numpy as np
 import pytest
 from gradcheck_util import check_derivatives
@@ -249,6 +251,9 @@ OPERANDS = {
     "float_by_zero": lambda L: (L.tensor(FLOAT_A), 0.0),
     "int_by_zero": lambda L: (L.tensor(INT_A), 0),
     "int_by_zero_tensor": lambda L: (L.tensor(INT_A), L.zeros(9, dtype=L.int64)),
+    "uint8//int_scalar": lambda L: (L.tensor([5, 200, 251], dtype=L.uint8), 7),
+    "uint8//negative_scalar": lambda L: (L.tensor([5, 200, 251], dtype=L.uint8), -3),
+    "int8//large_scalar": lambda L: (L.tensor([-100, 7, 100], dtype=L.int8), 300),
     "bool": lambda L: (L.tensor([True, False]), L.tensor([True, True])),
     "bool_by_int": lambda L: (L.tensor([True, False]), 2),
 }
@@ -300,4 +305,13 @@ def test_remainder_gradients_match_torch(form):
         z = form(L, x, y)
         z.backward(L.tensor([1., 2., 3., 4.], dtype=L.float64))
         return type(z.grad_fn).__name__, z, x.grad, y.grad
+    assert_same(fn, torch)
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.floordiv,
+                                operator.mod], ids=["+", "-", "*", "//", "%"])
+def test_python_int_outside_a_small_int_dtype_wraps_as_torch(op):
+    def fn(L):
+        small = (L.tensor([200, 3], dtype=L.uint8), L.tensor([100, -7], dtype=L.int8))
+        return [op(t, s) for t in small for s in (-3, 300)]
     assert_same(fn, torch)

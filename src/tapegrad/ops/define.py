@@ -398,6 +398,8 @@ def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: b
                 and kind == "b"):
             dt = _dt.result_np_dtype((a,), (other,))
             a = a.astype(dt)
+        elif kind in "iu" and type(other) is builtins.int:
+            b = _int_scalar_as(other, a.dtype)
     elif isinstance(other, np.generic):
         b = other
     else:
@@ -408,6 +410,15 @@ def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: b
         a = a.astype(f)
         b = b.astype(f) if isinstance(b, np.ndarray) else b
     return a, b
+
+
+def _int_scalar_as(value: int, dtype: np.dtype) -> Any:
+    """A Python int in an integer tensor's dtype, wrapping around as torch does
+    (uint8 tensor + -3 adds 253) where NumPy would refuse it."""
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    return np.array(value, dtype=np.int64).astype(dtype)[()]
 
 
 def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
