@@ -456,3 +456,58 @@ def test_saved_result_detached_in_place_is_still_usable():
         z.backward()
         return x.grad
     assert_same(fn, torch)
+
+
+# -- views that cannot be regenerated, and reshape copies --------------------------------
+
+
+@pytest.mark.parametrize("split", [lambda y: y.unbind(), lambda y: y.split(1),
+                                   lambda y: y.chunk(2)], ids=["unbind", "split", "chunk"])
+def test_multi_output_view_after_its_base_was_written_raises(split):
+    def read_grad_fn(L):
+        x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+        y = x * 1
+        first, _ = split(y)
+        y.mul_(2)
+        return first.grad_fn
+    assert_same(read_grad_fn, torch)
+
+    def sibling_written(L):
+        x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+        y = x * 1
+        first, second = split(y)
+        with L.no_grad():
+            y[1].zero_()
+        return second.grad_fn
+    assert_same(sibling_written, torch)
+
+
+def test_multi_output_views_untouched_by_writes_keep_working():
+    def fn(L):
+        x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+        first, second = (x * 1).unbind()
+        (first * second).sum().backward()
+        return node_name(first), x.grad
+    assert_same(fn, torch)
+
+
+def test_reshape_that_copies_is_not_a_view():
+    def fn(L):
+        x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+        y = x * 1
+        view, copy = y.reshape(4), y.t().reshape(4)
+        y.mul_(3)
+        facts = (node_name(view), node_name(copy), view._version, copy._version, copy)
+        (view.sum() + (copy * copy).sum()).backward()
+        return facts, x.grad
+    assert_same(fn, torch)
+
+
+def test_reshape_copy_of_plain_tensor_has_its_own_version():
+    def fn(L):
+        a = L.ones(2, 3)
+        copy = a.t().reshape(6)
+        view = a.reshape(6)
+        a.add_(1)
+        return copy._version, view._version, copy, view
+    assert_same(fn, torch)

@@ -22,6 +22,7 @@ from .autograd.grad_mode import state as _grad_state
 from .autograd.graph import (
     DETACHED_IN_PLACE,
     AccumulateGrad,
+    InvalidViewNode,
     RemovableHandle,
     VersionCounter,
 )
@@ -144,7 +145,10 @@ class Tensor:
 
     @property
     def grad_fn(self) -> Any:
-        return self._grad_fn
+        gf = self._grad_fn
+        if type(gf) is InvalidViewNode:
+            raise RuntimeError(gf.message)
+        return gf
 
     @property
     def output_nr(self) -> int:

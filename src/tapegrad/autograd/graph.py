@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "VersionCounter", "SavedResult",
-           "FREED_MESSAGE"]
+__all__ = ["Node", "AccumulateGrad", "InvalidViewNode", "RemovableHandle", "VersionCounter",
+           "SavedResult", "FREED_MESSAGE"]
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -118,7 +118,7 @@ def legacy_type_and_shape(dtype_legacy: str, shape: tuple) -> str:
     return f"[{dtype_legacy} [{', '.join(str(s) for s in shape)}]]"
 
 
-def _short_node_name(name: str | None) -> str | None:
+def short_node_name(name: str | None) -> str | None:
     """``AddBackward0`` -> ``Add``, as torch names the producer of a modified tensor."""
     if name is None:
         return None
@@ -131,7 +131,7 @@ def modified_error(array: np.ndarray, producer: str | None, current: int, expect
     from ..dtypes import from_numpy_dtype
     from .anomaly import is_anomaly_enabled
     desc = legacy_type_and_shape(from_numpy_dtype(array.dtype).legacy, array.shape)
-    of = f", which is output 0 of {_short_node_name(producer)}," if producer else ""
+    of = f", which is output 0 of {short_node_name(producer)}," if producer else ""
     if is_anomaly_enabled():
         hint = ("Hint: the backtrace further above shows the operation that failed to compute "
                 "its gradient. The variable in question was changed in there or anywhere later. "
@@ -278,6 +278,17 @@ class Node:
         handle = RemovableHandle(self._tensor_pre_hooks)
         self._tensor_pre_hooks[handle.id] = (output_nr, fn)
         return handle
+
+
+class InvalidViewNode(Node):
+    """The grad_fn of a view that can no longer be differentiated through: one of several
+    views one op returned (unbind, split), whose memory was then written in place. Reading
+    the view's grad_fn or running backward through it raises ``message``, as torch does."""
+
+    __slots__ = ("message",)
+
+    def backward(self, ns: Any, grads: list) -> tuple:
+        raise RuntimeError(self.message)
 
 
 class AccumulateGrad(Node):

@@ -28,7 +28,7 @@ from .. import dtypes as _dt
 from ..autograd import engine as _engine
 from ..autograd.anomaly import anomaly_state as _anomaly
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, SavedResult
+from ..autograd.graph import InvalidViewNode, Node, SavedResult, short_node_name
 from ..tensor import Tensor, tensor_method
 
 __all__ = ["Node", "Tensor", "ns_array", "ns_tensor", "formula", "unary", "binary", "record",
@@ -660,7 +660,7 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     else:
         chain = replay
     out._view = (chain, inplace_error)
-    if out._grad_fn is not None and chain is not None:
+    if out._grad_fn is not None:
         views = out._counter.views
         if views is None:
             views = out._counter.views = weakref.WeakSet()
@@ -707,11 +707,27 @@ def _regenerate_view(view: Tensor, base: Tensor, positions: np.ndarray) -> None:
     view._requires_grad = True
 
 
+MODIFIED_MULTI_VIEW = (
+    "Output {} of {} is a view and its base or another view of its base has been modified "
+    "inplace. This view is the output of a function that returns multiple views. Such "
+    "functions do not allow the output views to be modified inplace. You should replace the "
+    "inplace operation by an out-of-place one.")
+
+
 def _regenerate_views(counter: Any, base: Tensor, skip: Tensor | None = None) -> None:
-    """The views of ``base`` still point at its old history: give them the new one."""
+    """The views of ``base`` still point at its old history: give them the new one (or,
+    for one of several views an op returned, a grad_fn that raises torch's error)."""
     for view in list(counter.views):
-        if view is not skip and view._base is base:
-            _regenerate_view(view, base, _base_positions(base, view._view[0]))
+        if view is skip or view._base is not base:
+            continue
+        replay, multi_view_error = view._view
+        if replay is not None:
+            _regenerate_view(view, base, _base_positions(base, replay))
+        elif multi_view_error and type(view._grad_fn) is not InvalidViewNode:
+            node = InvalidViewNode((edge(base),))
+            node.message = MODIFIED_MULTI_VIEW.format(
+                view._output_nr, short_node_name(type(view._grad_fn).__name__))
+            _set_history(view, node, 0)
 
 
 def _rebase_view(view: Tensor, res: Tensor) -> None:

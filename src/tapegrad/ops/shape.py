@@ -45,7 +45,7 @@ def _view_result(input: Tensor, out: np.ndarray, node_cls: type, arg: Any, repla
         t = record(node, out)
     else:
         t = _make(out)
-    if out.base is not None or out is input._data:
+    if replay is not None and (out.base is not None or out is input._data):
         mark_view(t, input, replay)
     return t
 
@@ -84,6 +84,12 @@ class ViewBackward0(_ShapeNode):
         return (ns.reshape(grads[0], self.shape),)
 
 
+class UnsafeViewBackward0(ViewBackward0):
+    """reshape that had to copy (torch: clone + _unsafe_view): not a view of its input."""
+
+    __slots__ = ()
+
+
 def _reshape_replay(shape):
     return lambda ns, x: ns.reshape(x, shape)
 
@@ -113,6 +119,8 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
         out = input._data.view()
     else:
         out = input._data.reshape(shape)
+        if not np.may_share_memory(out, input._data):     # NumPy copied: not a view
+            return _view_result(input, out, UnsafeViewBackward0, shape, None)
     return _view_result(input, out, ViewBackward0, shape, _reshape_replay(shape))
 
 
