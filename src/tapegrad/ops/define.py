@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
-import weakref
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +28,7 @@ from .. import dtypes as _dt
 from ..autograd import engine as _engine
 from ..autograd.anomaly import anomaly_state as _anomaly
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import InvalidViewNode, Node, SavedResult, short_node_name
+from ..autograd.graph import InvalidViewNode, LiveViews, Node, SavedResult, short_node_name
 from ..tensor import Tensor, tensor_method
 
 __all__ = ["Node", "Tensor", "ns_array", "ns_tensor", "formula", "unary", "binary", "record",
@@ -663,7 +663,7 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     if out._grad_fn is not None:
         views = out._counter.views
         if views is None:
-            views = out._counter.views = weakref.WeakSet()
+            views = out._counter.views = LiveViews()
         views.add(out)
     return out
 
@@ -686,23 +686,28 @@ class CopySlices(Node):
 
 class AsStridedBackward0(Node):
     """The grad_fn torch gives a view after its memory was modified in place: the view's
-    gradient lands at the base positions the view covers (summed where they overlap)."""
+    gradient lands at the base positions the view covers (summed where they overlap).
+    Those positions are found at the first backward, so that regenerating many views
+    after each write costs nothing until they are used."""
 
-    __slots__ = ("shape", "index")
+    __slots__ = ("shape", "replay", "index")
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
+        if self.index is None:
+            self.index = np.unravel_index(_base_positions(self.shape, self.replay), self.shape)
         return (ns.index_backward(grads[0], self.shape, self.index, False),)
 
 
-def _base_positions(base: Tensor, replay: Callable) -> np.ndarray:
+def _base_positions(base_shape: tuple, replay: Callable) -> np.ndarray:
     """For each element of the view, its flat position in the base."""
-    return np.asarray(replay(ns_array, np.arange(base._data.size).reshape(base._data.shape)))
+    return np.asarray(replay(ns_array, np.arange(math.prod(base_shape)).reshape(base_shape)))
 
 
-def _regenerate_view(view: Tensor, base: Tensor, positions: np.ndarray) -> None:
+def _regenerate_view(view: Tensor, base: Tensor, replay: Callable) -> None:
     node = AsStridedBackward0((edge(base),))
     node.shape = base._data.shape
-    node.index = np.unravel_index(positions, base._data.shape)
+    node.replay = replay
+    node.index = None
     _set_history(view, node, 0)
     view._requires_grad = True
 
@@ -717,12 +722,12 @@ MODIFIED_MULTI_VIEW = (
 def _regenerate_views(counter: Any, base: Tensor, skip: Tensor | None = None) -> None:
     """The views of ``base`` still point at its old history: give them the new one (or,
     for one of several views an op returned, a grad_fn that raises torch's error)."""
-    for view in list(counter.views):
+    for view in counter.views.alive():
         if view is skip or view._base is not base:
             continue
         replay, multi_view_error = view._view
         if replay is not None:
-            _regenerate_view(view, base, _base_positions(base, replay))
+            _regenerate_view(view, base, replay)
         elif multi_view_error and type(view._grad_fn) is not InvalidViewNode:
             node = InvalidViewNode((edge(base),))
             node.message = MODIFIED_MULTI_VIEW.format(
@@ -736,7 +741,7 @@ def _rebase_view(view: Tensor, res: Tensor) -> None:
     if replay is None:
         raise RuntimeError("this view cannot be modified in place while it requires grad; "
                            "clone() it first.")
-    positions = _base_positions(base, replay)
+    positions = _base_positions(base._data.shape, replay)
     mask = np.ones(base._data.size, dtype=np.bool_)
     mask[positions.ravel()] = False
     node = CopySlices((edge(base), edge(res)))
@@ -744,4 +749,4 @@ def _rebase_view(view: Tensor, res: Tensor) -> None:
     node.mask = mask.reshape(base._data.shape)
     _set_history(base, node, 0)
     base._requires_grad = True
-    _regenerate_view(view, base, positions)
+    _regenerate_view(view, base, replay)
