@@ -416,3 +416,33 @@ def test_set_grad_enabled_without_argument_as_decorator_raises():
             return modes(L)
         return body()
     assert_same(fn, torch)
+
+
+# -- grad mode and the backward pass -----------------------------------------------------
+
+
+def test_backward_computes_gradients_inside_no_grad_and_inference_mode():
+    def fn(L):
+        grads = []
+        for enter in (L.no_grad, L.inference_mode):
+            x = L.tensor([1., 2.], requires_grad=True)
+            y = (x * x).sum()
+            with enter():
+                y.backward()
+            grads.append(x.grad)
+        return grads, modes(L)
+    assert_same(fn, torch)
+
+
+def test_hooks_run_with_grad_mode_set_to_create_graph():
+    def fn(L):
+        log = []
+        x = L.tensor([1., 2.], requires_grad=True)
+        x.register_hook(lambda g: log.append(("hook", modes(L))))
+        x.register_post_accumulate_grad_hook(lambda t: log.append(("post", modes(L))))
+        (x * x).sum().backward()
+        L.autograd.grad((x * x).sum(), x, create_graph=True)
+        with L.no_grad():
+            g, = L.autograd.grad((x * x).sum(), x, create_graph=True)
+        return log, g.requires_grad, modes(L)
+    assert_same(fn, torch)
