@@ -19,7 +19,13 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd.grad_mode import state as _grad_state
-from .autograd.graph import AccumulateGrad, RemovableHandle, VersionCounter
+from .autograd.graph import (
+    DETACHED_IN_PLACE,
+    AccumulateGrad,
+    InvalidViewNode,
+    RemovableHandle,
+    VersionCounter,
+)
 
 __all__ = ["Tensor", "Size", "tensor_method"]
 
@@ -139,7 +145,10 @@ class Tensor:
 
     @property
     def grad_fn(self) -> Any:
-        return self._grad_fn
+        gf = self._grad_fn
+        if type(gf) is InvalidViewNode:
+            raise RuntimeError(gf.message)
+        return gf
 
     @property
     def output_nr(self) -> int:
@@ -268,6 +277,8 @@ class Tensor:
                 "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        if self._grad_fn is not None:
+            self._grad_acc = DETACHED_IN_PLACE
         self._grad_fn = None
         self._output_nr = 0
         self._requires_grad = False

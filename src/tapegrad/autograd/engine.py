@@ -284,14 +284,22 @@ def _hook_name(fn) -> str:
     return getattr(fn, "__name__", None) or type(fn).__name__
 
 
+def _check_hook_result(fn, value, old) -> None:
+    """torch's checks on a tensor a hook returned in place of ``old``."""
+    if not isinstance(value, _Tensor()):
+        raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
+    name = _hook_name(fn)
+    if value._data.dtype != old._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{old.dtype.legacy} got {value.dtype.legacy})")
+    if value.shape != old.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+
+
 def _hook_result(fn, value, old):
-    Tensor = _Tensor()
     if value is None:
         return old
-    if not isinstance(value, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(value).__name__}'")
-    if value.shape != old.shape:
-        raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
+    _check_hook_result(fn, value, old)
     return value
 
 
@@ -324,6 +332,10 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool) -> list:
     for nr, fn in items:
         g = grads[nr]
         if g is None:
+            # torch calls the hook with None for an output that received no gradient.
+            value = fn(None)
+            if value is not None:
+                grads[nr] = _unwrap(value, create_graph)
             continue
         t = _wrap(g, create_graph)
         grads[nr] = _unwrap(_hook_result(fn, fn(t), t), create_graph)
@@ -340,7 +352,8 @@ def _retain_grads(node: Node, grads: list, create_graph: bool) -> None:
 def _retain_like(t, g, create_graph: bool) -> None:
     """Sum ``g`` into a non-leaf's .grad (retain_grad, or backward(inputs=[non-leaf]))."""
     if create_graph:
-        t._grad = g if t._grad is None else t._grad + g
+        # torch clones the first gradient (CloneBackward0 when it has history).
+        t._grad = g.clone() if t._grad is None else t._grad + g
     else:
         t._grad = (_Tensor()._make(g.copy()) if t._grad is None
                    else _Tensor()._make(t._grad._data + g))
@@ -404,5 +417,7 @@ def _accumulate(variable, g, create_graph: bool) -> None:
     hooks = variable._post_acc_hooks
     if hooks:
         for fn in list(hooks.values()):
-            if fn(variable) is not None:
-                raise RuntimeError("hooks should return None.")
+            value = fn(variable)
+            if value is not None and value is not variable:
+                _check_hook_result(fn, value, variable)
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")

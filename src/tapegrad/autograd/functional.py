@@ -182,7 +182,7 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         inputs = _prepare(inputs, create_graph, need_graph=True)
         is_out_tuple, outputs = _call(func, inputs, "vjp", strict)
         v = _v_or_default(v, outputs, is_out_tuple, "vjp", create_graph, _V_NONE_OUTPUT)
-    with set_grad_enabled(create_graph or grad_state.grad_enabled):
+    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
         res = _fill_in_zeros(_grad(outputs, inputs, v, create_graph), inputs, strict,
                              create_graph, "back")
     return (_unpack(_finish(outputs, create_graph), is_out_tuple),
@@ -202,7 +202,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         us = tuple(lib.zeros_like(o, requires_grad=True) for o in outputs)
         grad_inputs = _grad(outputs, inputs, us, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with set_grad_enabled(create_graph or grad_state.grad_enabled):
+    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
         res = _fill_in_zeros(_grad(grad_inputs, us, v, create_graph), outputs, strict,
                              create_graph, "back_trick")
     return (_unpack(_finish(outputs, create_graph), is_out_tuple),
@@ -323,7 +323,7 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     with enable_grad():
         is_in_tuple, inputs, v, is_out_tuple, outputs, jac = _second_order(
             func, inputs, v, create_graph, strict, "vhp")
-    with set_grad_enabled(create_graph or grad_state.grad_enabled):
+    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
         res = _fill_in_zeros(_grad(jac, inputs, v, create_graph), inputs, strict,
                              create_graph, "double_back")
     return (_unpack(_finish(outputs, create_graph), is_out_tuple),
@@ -340,7 +340,7 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         us = tuple(lib.zeros_like(x, requires_grad=True) for x in inputs)
         double_back = _grad(jac, inputs, us, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-    with set_grad_enabled(create_graph or grad_state.grad_enabled):
+    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
         res = _fill_in_zeros(_grad(double_back, us, v, create_graph), inputs, strict,
                              create_graph, "double_back_trick")
     return (_unpack(_finish(outputs, create_graph), is_out_tuple),

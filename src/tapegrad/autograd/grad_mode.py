@@ -20,8 +20,10 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_g
 
 class _State(threading.local):
     # Class attributes give every new thread its defaults.
-    grad_enabled = True
+    grad_enabled = True     # whether ops record a graph (never inside inference mode)
     inference = False
+    grad_mode = True        # what is_grad_enabled() reports inside inference mode, where
+    #                         enable_grad turns the mode on but records nothing (as torch)
 
 
 state = _State()
@@ -29,12 +31,25 @@ state = _State()
 
 def is_grad_enabled() -> bool:
     """torch.is_grad_enabled()"""
-    return state.grad_enabled
+    return state.grad_mode if state.inference else state.grad_enabled
 
 
 def is_inference_mode_enabled() -> bool:
     """torch.is_inference_mode_enabled()"""
     return state.inference
+
+
+def _snapshot() -> tuple:
+    return (state.grad_enabled, state.inference, state.grad_mode)
+
+
+def _restore(snapshot: tuple) -> None:
+    state.grad_enabled, state.inference, state.grad_mode = snapshot
+
+
+def _set_grad_mode(mode: bool) -> None:
+    state.grad_mode = mode
+    state.grad_enabled = mode and not state.inference
 
 
 class _DecoratorContextManager:
@@ -85,35 +100,40 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
-class _NoParensDecorator(type):
-    """Lets ``@no_grad`` (without parentheses) decorate a function directly."""
+class _NoParensDecorator(_DecoratorContextManager):
+    """Lets ``@no_grad`` (without parentheses) decorate a function directly. Done in
+    ``__new__`` rather than with a metaclass, so that ``with no_grad:`` fails with torch's
+    message about a ``'type'`` object."""
 
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
-            return super().__call__()(args[0])
-        return super().__call__(*args, **kwargs)
+    def __new__(cls, orig_func: Callable | bool | None = None, **kwargs: Any) -> Any:
+        if orig_func is None or isinstance(orig_func, bool):
+            return super().__new__(cls)
+        return cls()(orig_func)
 
 
-class no_grad(_DecoratorContextManager, metaclass=_NoParensDecorator):
+class _GradModeSwitch(_NoParensDecorator):
+    """Sets grad mode to ``mode`` inside, and restores the previous mode on exit."""
+
+    mode: bool
+
+    def __enter__(self) -> None:
+        self.prev = _snapshot()
+        _set_grad_mode(self.mode)
+
+    def __exit__(self, *exc: Any) -> None:
+        _restore(self.prev)
+
+
+class no_grad(_GradModeSwitch):
     """torch.no_grad(): ops record no graph; results do not require grad."""
 
-    def __enter__(self) -> None:
-        self.prev = state.grad_enabled
-        state.grad_enabled = False
-
-    def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled = self.prev
+    mode = False
 
 
-class enable_grad(_DecoratorContextManager, metaclass=_NoParensDecorator):
+class enable_grad(_GradModeSwitch):
     """torch.enable_grad(): turn recording back on inside no_grad."""
 
-    def __enter__(self) -> None:
-        self.prev = state.grad_enabled
-        state.grad_enabled = True
-
-    def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled = self.prev
+    mode = True
 
 
 class set_grad_enabled(_DecoratorContextManager):
@@ -121,30 +141,36 @@ class set_grad_enabled(_DecoratorContextManager):
     manager or decorator that restores the previous mode afterwards."""
 
     def __init__(self, mode: bool) -> None:
-        self.prev = state.grad_enabled
-        self.mode = bool(mode)
-        state.grad_enabled = self.mode
+        if type(mode) is not bool:      # as torch: not even 1 or numpy.bool_
+            kind = type(mode)
+            name = kind.__name__ if kind.__module__ == "builtins" else (
+                f"{kind.__module__}.{kind.__qualname__}")
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be "
+                            f"bool, not {name}")
+        self.prev = _snapshot()
+        self.mode = mode
+        _set_grad_mode(self.mode)
 
     def __call__(self, func: Callable) -> Callable:
         # Used as a decorator: undo the immediate effect of construction.
-        state.grad_enabled = self.prev
+        _restore(self.prev)
         return super().__call__(func)
 
     def __enter__(self) -> None:
-        state.grad_enabled = self.mode
+        _set_grad_mode(self.mode)
 
     def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled = self.prev
+        _restore(self.prev)
 
     def clone(self) -> set_grad_enabled:
-        prev = state.grad_enabled
+        prev = _snapshot()
         clone = self.__class__(self.mode)
-        state.grad_enabled = prev
+        _restore(prev)
         clone.prev = prev
         return clone
 
 
-class inference_mode(_DecoratorContextManager, metaclass=_NoParensDecorator):
+class inference_mode(_NoParensDecorator):
     """torch.inference_mode(mode=True): no_grad, and tensors made inside are inference
     tensors that autograd refuses to save or to update in place outside the mode."""
 
@@ -152,16 +178,13 @@ class inference_mode(_DecoratorContextManager, metaclass=_NoParensDecorator):
         self.mode = bool(mode)
 
     def __enter__(self) -> None:
-        self.prev = (state.grad_enabled, state.inference)
-        if self.mode:
-            state.grad_enabled = False
-            state.inference = True
-        else:  # as torch: inference_mode(False) turns grad mode back on
-            state.grad_enabled = True
-            state.inference = False
+        self.prev = _snapshot()
+        # as torch: inference_mode(False) turns grad mode back on
+        state.inference = self.mode
+        _set_grad_mode(not self.mode)
 
     def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled, state.inference = self.prev
+        _restore(self.prev)
 
     def clone(self) -> inference_mode:
         return self.__class__(self.mode)

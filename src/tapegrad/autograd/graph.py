@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,8 @@ from .saved_hooks import (
     saved_tensors_hooks,
 )
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "VersionCounter", "SavedResult",
+__all__ = ["Node", "AccumulateGrad", "InvalidViewNode", "RemovableHandle", "VersionCounter",
+           "SavedResult",
            "FREED_MESSAGE", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
 
 FREED_MESSAGE = (
@@ -60,18 +62,77 @@ class VersionCounter:
     so the error for a modified saved value can say who modified it.
     """
 
-    __slots__ = ("value", "last_op", "last_site", "last_node_name")
+    __slots__ = ("value", "last_op", "last_site", "last_node_name", "views")
 
     def __init__(self) -> None:
         self.value = 0
         self.last_op: str | None = None
         self.last_site: str | None = None
         self.last_node_name: str | None = None
+        # Views with history that share this memory (LiveViews, made on the first one):
+        # an in-place write regenerates their grad_fn, as torch does.
+        self.views: Any = None
 
     def bump(self, op_name: str | None = None) -> None:
         self.value += 1
         self.last_op = op_name
         self.last_site = user_frame_site() if op_name else None
+
+
+class _DetachedInPlace:
+    """Marks, in a tensor's ``_grad_acc`` slot, a non-leaf that ``detach_()`` cut from its
+    history, so a node that saved it refuses to use it (as torch). Called like the weak
+    reference that slot usually holds, it gives no AccumulateGrad node."""
+
+    __slots__ = ()
+
+    def __call__(self) -> None:
+        return None
+
+
+DETACHED_IN_PLACE = _DetachedInPlace()
+DETACHED_MESSAGE = ("Trying to use a saved tensor that has been detached in-place, i.e. with "
+                    ".detach_().This is not supported, please use out-of-place `.detach()` "
+                    "instead")
+
+
+class LiveViews:
+    """Weak references to the views with history that share one memory, keyed by id.
+
+    Cheaper than a WeakSet on the hot path: adding is a dict store and nothing runs when
+    a view dies. Dead entries are dropped when met, and all at once whenever the table
+    has doubled since the last sweep, so it stays as small as the live views.
+    """
+
+    __slots__ = ("refs", "limit")
+
+    def __init__(self) -> None:
+        self.refs: dict[int, Any] = {}
+        self.limit = 8
+
+    def add(self, view: Any) -> None:
+        refs = self.refs
+        refs[id(view)] = weakref.ref(view)
+        if len(refs) > self.limit:
+            self.alive()
+            self.limit = 2 * len(refs) + 8
+
+    def alive(self) -> list:
+        """The views still alive (and forget the dead)."""
+        views = []
+        dead = []
+        for key, ref in self.refs.items():
+            view = ref()
+            if view is None:
+                dead.append(key)
+            else:
+                views.append(view)
+        for key in dead:
+            del self.refs[key]
+        return views
+
+    def __bool__(self) -> bool:
+        return bool(self.refs)
 
 
 class SavedResult:
@@ -110,7 +171,7 @@ def legacy_type_and_shape(dtype_legacy: str, shape: tuple) -> str:
     return f"[{dtype_legacy} [{', '.join(str(s) for s in shape)}]]"
 
 
-def _short_node_name(name: str | None) -> str | None:
+def short_node_name(name: str | None) -> str | None:
     """``AddBackward0`` -> ``Add``, as torch names the producer of a modified tensor."""
     if name is None:
         return None
@@ -123,7 +184,7 @@ def modified_error(array: np.ndarray, producer: str | None, current: int, expect
     from ..dtypes import from_numpy_dtype
     from .anomaly import is_anomaly_enabled
     desc = legacy_type_and_shape(from_numpy_dtype(array.dtype).legacy, array.shape)
-    of = f", which is output 0 of {_short_node_name(producer)}," if producer else ""
+    of = f", which is output 0 of {short_node_name(producer)}," if producer else ""
     if is_anomaly_enabled():
         hint = ("Hint: the backtrace further above shows the operation that failed to compute "
                 "its gradient. The variable in question was changed in there or anywhere later. "
@@ -180,9 +241,11 @@ class Node:
         self._saved = values
         self._versions = versions
 
-    def unpack(self, create_graph: bool, index: int | None = None) -> list:
+    def unpack(self, create_graph: bool, index: int | None = None,
+               for_backward: bool = True) -> list:
         """The saved values (only the one at ``index`` if given), version-checked: arrays,
-        or Tensors when building a graph."""
+        or Tensors when building a graph. ``for_backward`` False (``grad_fn._saved_self``)
+        lets a saved tensor that was detached in place be read, as torch does."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
@@ -197,16 +260,19 @@ class Node:
             elif type(item) is SavedResult:
                 counter = item.counter
                 if counter.value != version:
-                    raise modified_error(item.data, type(self).__name__, counter.value,
+                    raise modified_error(item.data, self.name(), counter.value,
                                          version, counter)
                 out.append(self._result_tensor(item) if create_graph else item.data)
             elif type(item) is PackedSaved:      # saved under saved_tensors_hooks
                 out.append(item.unpack(self, create_graph))
             else:                               # a saved input Tensor
+                if (item._grad_fn is None and item._grad_acc is DETACHED_IN_PLACE
+                        and for_backward):
+                    raise RuntimeError(DETACHED_MESSAGE)
                 counter = item._counter
                 if counter.value != version:
                     gf = item._grad_fn
-                    raise modified_error(item._data, type(gf).__name__ if gf else None,
+                    raise modified_error(item._data, gf.name() if gf else None,
                                          counter.value, version, counter)
                 out.append(item if create_graph else item._data)
         return out
@@ -241,7 +307,7 @@ class Node:
                     raise RuntimeError(FREED_MESSAGE)
                 if len(self._saved) != len(names):
                     return None
-                return self.unpack(True, names.index(key))[0]
+                return self.unpack(True, names.index(key), for_backward=False)[0]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def _index_of_saved(self, key: str) -> int | None:
@@ -302,6 +368,17 @@ class Node:
         handle = RemovableHandle(self._tensor_pre_hooks)
         self._tensor_pre_hooks[handle.id] = (output_nr, fn)
         return handle
+
+
+class InvalidViewNode(Node):
+    """The grad_fn of a view that can no longer be differentiated through: one of several
+    views one op returned (unbind, split), whose memory was then written in place. Reading
+    the view's grad_fn or running backward through it raises ``message``, as torch does."""
+
+    __slots__ = ("message",)
+
+    def backward(self, ns: Any, grads: list) -> tuple:
+        raise RuntimeError(self.message)
 
 
 class AccumulateGrad(Node):

@@ -7,6 +7,7 @@ Ties follow torch: ``maximum(a, b)`` with ``a == b`` sends half the gradient to 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from .define import (
     unary,
 )
 from .no_derivative import record_no_derivative
-from .pointwise import div, le, lt
+from .pointwise import le, lt
 from .unary_math import isnan
 
 _make = Tensor._make
@@ -97,21 +98,27 @@ hypot = binary("hypot", np.hypot,
 
 # -- remainder, fmod, floor_divide ---------------------------------------------------------------
 
-def _quiet_binary(fn):
+def _integer_checked(fn, name):
+    """fn with torch's errors: bool operands are not implemented, integer division by zero
+    raises; float division by zero gives inf/nan quietly."""
     def forward(a, b):
-        with np.errstate(all="ignore"):
-            return fn(a, b)
-    return forward
-
-
-def _int_checked(fn, name):
-    def forward(a, b):
-        if np.result_type(a, b).kind in "iu" and np.any(np.asarray(b) == 0):
+        kind = np.result_type(a, b).kind
+        if kind == "b":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+        if kind in "iu" and np.any(np.asarray(b) == 0):
             raise RuntimeError("ZeroDivisionError")
         with np.errstate(all="ignore"):
             return fn(a, b)
     forward.__name__ = name
     return forward
+
+
+def _torch_remainder(a, b):
+    # torch's rule (not NumPy's): fmod, moved into the divisor's sign unless it is zero,
+    # so that 0 % -2.5 is 0., not -0.
+    m = np.fmod(a, b)
+    fix = (m != 0) & ((m < 0) != (np.asarray(b) < 0))
+    return np.where(fix, m + b, m) if fix.any() else m
 
 
 def _remainder_other(ns, g, self, other):
@@ -122,23 +129,41 @@ def _fmod_other(ns, g, self, other):
     return ns.mul(ns.neg(g), ns.trunc(ns.div(self, other)))
 
 
-_remainder_tt = binary("remainder", _int_checked(np.remainder, "remainder"),
-                       node="RemainderBackward1", self=lambda ns, g: g,
-                       other=_remainder_other, method=False, inplace_variant=False)
-_remainder_ts = binary("remainder", _int_checked(np.remainder, "remainder"),
-                       node="RemainderBackward0", self=lambda ns, g: g, method=False,
-                       inplace_variant=False, register=False)
-_fmod_tt = binary("fmod", _int_checked(np.fmod, "fmod"), node="FmodBackward1",
-                  self=lambda ns, g: g, other=_fmod_other, method=False,
-                  inplace_variant=False)
-_fmod_ts = binary("fmod", _int_checked(np.fmod, "fmod"), node="FmodBackward0",
-                  self=lambda ns, g: g, method=False, inplace_variant=False, register=False)
+def _no_derivative_op(op_name: str, forward: Callable) -> Callable:
+    """An op torch records with its ``NotImplemented`` node: backward through it raises."""
+    values = binary(op_name, forward, node=f"{op_name}_values", method=False,
+                    inplace_variant=False, register=False)
+
+    def op(input: Any, other: Any) -> Tensor:
+        with no_grad():
+            out = values(input, other)._data
+        return record_no_derivative("NotImplemented", op_name, (input, other), out)
+    return op
+
+
+_remainder_forward = _integer_checked(_torch_remainder, "remainder")
+_fmod_forward = _integer_checked(np.fmod, "fmod")
+_remainder_tt = binary("remainder", _remainder_forward, node="RemainderBackward1",
+                       self=lambda ns, g: g, other=_remainder_other, method=False,
+                       inplace_variant=False)
+_remainder_ts = binary("remainder", _remainder_forward, node="RemainderBackward0",
+                       self=lambda ns, g: g, method=False, inplace_variant=False,
+                       register=False)
+_remainder_st = _no_derivative_op("remainder", _remainder_forward)
+_fmod_tt = binary("fmod", _fmod_forward, node="FmodBackward1", self=lambda ns, g: g,
+                  other=_fmod_other, method=False, inplace_variant=False)
+_fmod_ts = binary("fmod", _fmod_forward, node="FmodBackward0", self=lambda ns, g: g,
+                  method=False, inplace_variant=False, register=False)
+_floor_divide = _no_derivative_op(
+    "floor_divide", _integer_checked(np.floor_divide, "div_floor"))
 
 
 def remainder(input: Any, other: Any) -> Tensor:
     """torch.remainder(input, other): Python's modulus (sign of the divisor)."""
     if isinstance(other, Tensor):
-        return _remainder_tt(as_tensor_arg(input, "input", "remainder"), other)
+        if not isinstance(input, Tensor):     # remainder(Scalar, Tensor): no derivative
+            return _remainder_st(as_tensor_arg(input, "input", "remainder"), other)
+        return _remainder_tt(input, other)
     return _remainder_ts(input, other)
 
 
@@ -149,11 +174,9 @@ def fmod(input: Tensor, other: Any) -> Tensor:
     return _fmod_ts(input, other)
 
 
-def floor_divide(input: Tensor, other: Any) -> Tensor:
-    """torch.floor_divide(input, other): no derivative (backward through it raises)."""
-    with no_grad():
-        out = div(input, other, rounding_mode="floor")._data
-    return record_no_derivative("NotImplemented", "floor_divide", (input, other), out)
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """torch.floor_divide(input, other): Python's ``//``; backward raises, as in torch."""
+    return _floor_divide(input, other)
 
 
 for _name, _fn in {"remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,
@@ -166,7 +189,7 @@ for _name, _fn in {"remainder": remainder, "fmod": fmod, "floor_divide": floor_d
             method.__name__ = name
             return method
         tensor_method(_name + "_")(_make_inplace(_fn, _name + "_"))
-Tensor.__rmod__ = lambda self, other: remainder(as_tensor_arg(other), self)
+Tensor.__rmod__ = lambda self, other: remainder(other, self)
 Tensor.__rfloordiv__ = lambda self, other: floor_divide(as_tensor_arg(other), self)
 Tensor.__imod__ = lambda self, other: inplace(self, remainder, "remainder_", other)
 Tensor.__ifloordiv__ = lambda self, other: inplace(self, floor_divide, "floor_divide_", other)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ from ..autograd.anomaly import anomaly_state as _anomaly
 from ..autograd.forward_ad import TangentEdge, flush, has_tangent, set_tangent, tangent_of
 from ..autograd.forward_ad import state as _fw
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, SavedResult
+from ..autograd.graph import InvalidViewNode, LiveViews, Node, SavedResult, short_node_name
 from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from ..tensor import Tensor, tensor_method
 
@@ -416,6 +417,8 @@ def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: b
                 and kind == "b"):
             dt = _dt.result_np_dtype((a,), (other,))
             a = a.astype(dt)
+        elif kind in "iu" and type(other) is builtins.int:
+            b = _int_scalar_as(other, a.dtype)
     elif isinstance(other, np.generic):
         b = other
     else:
@@ -426,6 +429,15 @@ def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: b
         a = a.astype(f)
         b = b.astype(f) if isinstance(b, np.ndarray) else b
     return a, b
+
+
+def _int_scalar_as(value: int, dtype: np.dtype) -> Any:
+    """A Python int in an integer tensor's dtype, wrapping around as torch does
+    (uint8 tensor + -3 adds 253) where NumPy would refuse it."""
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    return np.array(value, dtype=np.int64).astype(dtype)[()]
 
 
 def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
@@ -533,13 +545,14 @@ VIEW_OF_LEAF_INPLACE = ("a view of a leaf Variable that requires grad is being u
 
 def check_inplace_allowed(self: Tensor) -> None:
     if _grad_state.grad_enabled:
+        # torch's order: how the view was made, then leaf-ness.
+        if self._view is not None and self._view[1]:
+            raise RuntimeError(self._view[1])
         base = self._base
         if base is not None and base._requires_grad and base._grad_fn is None:
             raise RuntimeError(VIEW_OF_LEAF_INPLACE)
         if self._requires_grad and self._grad_fn is None:
             raise RuntimeError(LEAF_INPLACE)
-        if self._view is not None and self._view[1]:
-            raise RuntimeError(self._view[1])
     if self._inference and not _grad_state.inference:
         raise RuntimeError(
             "Inplace update to inference tensor outside InferenceMode is not allowed.You can "
@@ -566,6 +579,8 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         finally:
             _grad_state.grad_enabled = prev
         _write(self, res._data, op_name)
+        if self._counter.views:
+            _regenerate_views(self._counter, self._base if self._base is not None else self)
         return self
     # Under saved-tensor hooks pack sees ``old`` at once: give it the value from before the
     # write, not memory the write is about to change.
@@ -588,12 +603,25 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     if self._base is not None:
         _rebase_view(self, res)
     else:
-        self._grad_fn = res._grad_fn
-        self._output_nr = res._output_nr
+        _set_history(self, res._grad_fn, res._output_nr)
         self._requires_grad = res._requires_grad or self._requires_grad
+    if self._counter.views:
+        _regenerate_views(self._counter, self._base if self._base is not None else self, self)
     if node is not None:
         self._counter.last_node_name = type(node).__name__
     return self
+
+
+def _set_history(t: Tensor, node: Node | None, output_nr: int) -> None:
+    """Give ``t`` a new grad_fn after an in-place write; retain_grad() follows it."""
+    if t._grad_fn is not None and t.retains_grad:
+        del t._grad_fn._retain[t._output_nr]
+        t._grad_fn = node
+        t._output_nr = output_nr
+        t.retain_grad()
+    else:
+        t._grad_fn = node
+        t._output_nr = output_nr
 
 
 def _write(self: Tensor, data: np.ndarray, op_name: str) -> None:
@@ -649,6 +677,7 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     """Make ``out`` (whose array is a NumPy view of ``input``'s) a view in torch's sense:
     same version counter, same base, and a way to replay the view from the base."""
     out._counter = input._counter
+    out._inference = input._inference      # a view is an inference tensor iff its base is
     base = input._base if input._base is not None else input
     out._base = base
     if inplace_error is None and not _grad_state.grad_enabled and (
@@ -669,6 +698,11 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     else:
         chain = replay
     out._view = (chain, inplace_error)
+    if out._grad_fn is not None:
+        views = out._counter.views
+        if views is None:
+            views = out._counter.views = LiveViews()
+        views.add(out)
     return out
 
 
@@ -678,11 +712,65 @@ class CopySlices(Node):
 
     __slots__ = ("replay", "mask")
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
         g_base = ns.mul(g, ns.constant(self.mask.astype(ns.np_dtype(g))))
         g_view = self.replay(ns, g)
         return (g_base, g_view)
+
+
+class AsStridedBackward0(Node):
+    """The grad_fn torch gives a view after its memory was modified in place: the view's
+    gradient lands at the base positions the view covers (summed where they overlap).
+    Those positions are found at the first backward, so that regenerating many views
+    after each write costs nothing until they are used."""
+
+    __slots__ = ("shape", "replay", "index")
+
+    def backward(self, ns: Formulas, grads: list) -> tuple:
+        if self.index is None:
+            self.index = np.unravel_index(_base_positions(self.shape, self.replay), self.shape)
+        return (ns.index_backward(grads[0], self.shape, self.index, False),)
+
+
+def _base_positions(base_shape: tuple, replay: Callable) -> np.ndarray:
+    """For each element of the view, its flat position in the base."""
+    return np.asarray(replay(ns_array, np.arange(math.prod(base_shape)).reshape(base_shape)))
+
+
+def _regenerate_view(view: Tensor, base: Tensor, replay: Callable) -> None:
+    node = AsStridedBackward0((edge(base),))
+    node.shape = base._data.shape
+    node.replay = replay
+    node.index = None
+    _set_history(view, node, 0)
+    view._requires_grad = True
+
+
+MODIFIED_MULTI_VIEW = (
+    "Output {} of {} is a view and its base or another view of its base has been modified "
+    "inplace. This view is the output of a function that returns multiple views. Such "
+    "functions do not allow the output views to be modified inplace. You should replace the "
+    "inplace operation by an out-of-place one.")
+
+
+def _regenerate_views(counter: Any, base: Tensor, skip: Tensor | None = None) -> None:
+    """The views of ``base`` still point at its old history: give them the new one (or,
+    for one of several views an op returned, a grad_fn that raises torch's error)."""
+    for view in counter.views.alive():
+        if view is skip or view._base is not base:
+            continue
+        replay, multi_view_error = view._view
+        if replay is not None:
+            _regenerate_view(view, base, replay)
+        elif multi_view_error and type(view._grad_fn) is not InvalidViewNode:
+            node = InvalidViewNode((edge(base),))
+            node.message = MODIFIED_MULTI_VIEW.format(
+                view._output_nr, short_node_name(type(view._grad_fn).__name__))
+            _set_history(view, node, 0)
 
 
 def _rebase_view(view: Tensor, res: Tensor) -> None:
@@ -691,18 +779,12 @@ def _rebase_view(view: Tensor, res: Tensor) -> None:
     if replay is None:
         raise RuntimeError("this view cannot be modified in place while it requires grad; "
                            "clone() it first.")
-    positions = np.asarray(replay(ns_array, np.arange(base._data.size).reshape(
-        base._data.shape)))
+    positions = _base_positions(base._data.shape, replay)
     mask = np.ones(base._data.size, dtype=np.bool_)
     mask[positions.ravel()] = False
     node = CopySlices((base._edge(), res._edge()))
     node.replay = replay
     node.mask = mask.reshape(base._data.shape)
-    base._grad_fn = node
-    base._output_nr = 0
+    _set_history(base, node, 0)
     base._requires_grad = True
-    # As torch, the view now reads its elements from the new base: AsStridedBackward0.
-    from .indexing import gather_flat
-    view._grad_fn = gather_flat(base, positions, "AsStridedBackward0", view._data)._grad_fn
-    view._output_nr = 0
-    view._requires_grad = True
+    _regenerate_view(view, base, replay)

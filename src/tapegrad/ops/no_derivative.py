@@ -59,6 +59,8 @@ def _node_class(node_name: str, op: str) -> type:
                      "message": f"the derivative for '{op}' is not implemented."}
         cls = _NODES[(node_name, op)] = type(node_name, (_NoDerivativeNode,),
                                              {"__slots__": (), "op": op, **attrs})
+        if node_name == "NotImplemented":         # torch names its generic node in full
+            cls.name = lambda self: "torch::autograd::NotImplemented"
     return cls
 
 

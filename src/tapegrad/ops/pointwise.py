@@ -435,9 +435,7 @@ def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
                    np.shape(hi) if hi is not None else None)
     save_values(node, (input, min if isinstance(min, Tensor) else None,
                        max if isinstance(max, Tensor) else None))
-    shape = np.broadcast_shapes(x.shape, np.shape(lo) if lo is not None else (),
-                                np.shape(hi) if hi is not None else ())
-    return record(node, np.broadcast_to(out, shape).copy())
+    return record(node, out)          # np.maximum/np.minimum made it fresh, broadcast
 
 
 clip = clamp
@@ -500,7 +498,8 @@ for _name, _fn in {"add_": add, "sub_": sub, "div_": div, "mul_": mul,
                    "__iadd__": add, "__isub__": sub, "__imul__": mul, "__itruediv__": div,
                    "subtract_": sub, "multiply_": mul, "divide_": div, "__ipow__": pow,
                    "true_divide_": true_divide}.items():
-    setattr(Tensor, _name, _inplace_method(_fn, _name.strip("_") + "_"
+    # ``x += y`` is ``x.add_(y)``: the in-place op is named after the function it runs.
+    setattr(Tensor, _name, _inplace_method(_fn, _fn.__name__ + "_"
                                            if _name.startswith("__") else _name))
 
 del _name, _fn

@@ -45,7 +45,7 @@ def _view_result(input: Tensor, out: np.ndarray, node_cls: type, arg: Any, repla
         t = record(node, out)
     else:
         t = _make(out)
-    if out.base is not None or out is input._data:
+    if replay is not None and (out.base is not None or out is input._data):
         mark_view(t, input, replay)
     return t
 
@@ -85,6 +85,12 @@ class ViewBackward0(_ShapeNode):
         return (ns.reshape(grads[0], self.shape),)
 
 
+class UnsafeViewBackward0(ViewBackward0):
+    """reshape that had to copy (torch: clone + _unsafe_view): not a view of its input."""
+
+    __slots__ = ()
+
+
 def _reshape_replay(shape):
     return lambda ns, x: ns.reshape(x, shape)
 
@@ -105,12 +111,6 @@ def view(self: Tensor, *shape: Any) -> Tensor:
                            "(at least one dimension spans across two contiguous subspaces). "
                            "Use .reshape(...) instead.") from None
     return _view_result(self, out, ViewBackward0, shape, _reshape_replay(shape))
-
-
-class UnsafeViewBackward0(ViewBackward0):
-    """A reshape that had to copy: the result is a new tensor, not a view."""
-
-    __slots__ = ()
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
