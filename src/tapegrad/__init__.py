@@ -4,6 +4,14 @@
 and optimizers, and prints what torch prints.
 """
 
+import warnings as _warnings
+
+# torch computes log(-1), 1/0 and exp(1000) quietly (nan, inf); NumPy warns for each. The
+# filter matches only warnings raised from tapegrad's own modules, so NumPy code of the
+# user's keeps its warnings.
+_warnings.filterwarnings("ignore", r"(invalid value|divide by zero|overflow|underflow) "
+                         "encountered", RuntimeWarning, r"tapegrad(\.|$)")
+
 from . import autograd, dtypes, ops  # noqa: F401  (ops attaches Tensor methods)
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
