@@ -1,0 +1,188 @@
+"""One table of op specs that drives the generated op tests (test_ops_generated.py).
+
+Each spec says how to call the op on a library (``tapegrad`` or ``torch`` as ``lib``),
+which input shapes to try (broadcasting pairs, 0-d, empty and size-1 dims), and where the
+inputs may lie (``domain``), so every op gets the same forward / gradient / second-order /
+finite-difference checks without a hand-written test per op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+UNARY_SHAPES = [((),), ((3,),), ((2, 3),), ((0,),), ((1, 4),)]
+BINARY_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2,)), ((0, 3), (3,))]
+TERNARY_SHAPES = [((3,), (3,), (3,)), ((2, 3), (3,), (2, 1)), ((), (2,), ())]
+REDUCE_SHAPES = [((2, 3, 4),), ((5,),), ((),), ((1, 3),)]
+DIM_SHAPES = [((2, 3, 4),), ((5,),), ((1, 3),)]
+
+
+def _away_from_zero(x: np.ndarray) -> np.ndarray:
+    return np.where(x >= 0, x + 0.3, x - 0.3)
+
+
+# A domain turns standard normal draws into valid inputs for the op.
+DOMAINS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "real": lambda x: x,
+    "pos": lambda x: np.abs(x) + 0.5,
+    "unit": lambda x: np.tanh(x) * 0.9,
+    "gt1": lambda x: np.abs(x) + 1.2,
+    "nonzero": _away_from_zero,
+    "prob": lambda x: 1 / (1 + np.exp(-x)) * 0.9 + 0.05,
+    "notint": lambda x: np.round(x * 2) / 2 + 0.2,   # away from rounding jumps
+}
+
+
+@dataclass
+class Spec:
+    name: str
+    call: Callable[..., Any]                 # call(lib, *inputs) -> Tensor
+    shapes: list
+    domain: str | tuple = "real"             # one per input, or one for all
+    grad: bool = True                        # differentiable (float outputs)
+    second: bool = True                      # also compare second derivatives
+    ids: list = field(default_factory=list)
+
+    def domain_of(self, i: int) -> str:
+        return self.domain if isinstance(self.domain, str) else self.domain[i]
+
+
+def _unary(name: str, domain: str = "real", method: bool = True, **kw: Any) -> list[Spec]:
+    specs = [Spec(name, lambda lib, x, _n=name: getattr(lib, _n)(x), UNARY_SHAPES, domain,
+                  **kw)]
+    if method:
+        specs.append(Spec(name + ".method", lambda lib, x, _n=name: getattr(x, _n)(),
+                          UNARY_SHAPES[:3], domain, **kw))
+    return specs
+
+
+def _binary(name: str, domain: Any = "real", **kw: Any) -> list[Spec]:
+    return [Spec(name, lambda lib, a, b, _n=name: getattr(lib, _n)(a, b), BINARY_SHAPES,
+                 domain, **kw),
+            Spec(name + ".scalar", lambda lib, a, _n=name: getattr(lib, _n)(a, 1.5),
+                 UNARY_SHAPES[:3], domain if isinstance(domain, str) else domain[0], **kw)]
+
+
+UNARY = [
+    *_unary("neg"), *_unary("abs", "nonzero"), *_unary("sign", second=False),
+    *_unary("exp"), *_unary("exp2"), *_unary("expm1"), *_unary("log", "pos"),
+    *_unary("log2", "pos"), *_unary("log10", "pos"), *_unary("log1p", "pos"),
+    *_unary("sqrt", "pos"), *_unary("rsqrt", "pos"), *_unary("square"),
+    *_unary("reciprocal", "nonzero"), *_unary("sin"), *_unary("cos"), *_unary("tan", "unit"),
+    *_unary("asin", "unit"), *_unary("acos", "unit"), *_unary("atan"), *_unary("sinh"),
+    *_unary("cosh"), *_unary("tanh"), *_unary("asinh"), *_unary("acosh", "gt1"),
+    *_unary("atanh", "unit"), *_unary("sigmoid"), *_unary("logit", "prob"),
+    *_unary("relu", "nonzero"), *_unary("erf"), *_unary("erfc"), *_unary("erfinv", "unit"),
+    *_unary("floor", "notint"), *_unary("ceil", "notint"), *_unary("round", "notint"),
+    *_unary("trunc", "notint"), *_unary("frac", "notint"), *_unary("nan_to_num"),
+    Spec("round.decimals", lambda lib, x: lib.round(x * 10, decimals=1), UNARY_SHAPES[:3],
+         "notint"),
+    Spec("logit.eps", lambda lib, x: lib.logit(x, eps=0.2), UNARY_SHAPES[:3], "prob"),
+]
+
+BINARY = [
+    *_binary("add"), *_binary("sub"), *_binary("mul"), *_binary("div", ("real", "nonzero")),
+    *_binary("pow", ("pos", "real")), *_binary("atan2", ("real", "nonzero")),
+    *_binary("maximum"), *_binary("minimum"), *_binary("fmax"), *_binary("fmin"),
+    *_binary("hypot", "nonzero"), *_binary("remainder", ("real", "nonzero")),
+    *_binary("fmod", ("real", "nonzero")),
+    Spec("add.alpha", lambda lib, a, b: lib.add(a, b, alpha=2.5), BINARY_SHAPES),
+    Spec("sub.alpha", lambda lib, a, b: lib.sub(a, b, alpha=-0.5), BINARY_SHAPES),
+    Spec("rsub.scalar", lambda lib, a: 2.0 - a, UNARY_SHAPES[:3]),
+    Spec("rdiv.scalar", lambda lib, a: 2.0 / a, UNARY_SHAPES[:3], "nonzero"),
+    Spec("rpow.scalar", lambda lib, a: 2.0 ** a, UNARY_SHAPES[:3]),
+    Spec("clamp.tensor", lambda lib, x, lo: lib.clamp(x, lo, lo + 1.0), BINARY_SHAPES[:3],
+         second=True),
+    Spec("lerp.scalar", lambda lib, a, b: lib.lerp(a, b, 0.3), BINARY_SHAPES),
+    Spec("lerp.tensor", lambda lib, a, b, w: lib.lerp(a, b, w), TERNARY_SHAPES),
+    Spec("addcmul", lambda lib, a, b, c: lib.addcmul(a, b, c, value=0.5), TERNARY_SHAPES),
+    Spec("addcdiv", lambda lib, a, b, c: lib.addcdiv(a, b, c, value=2.0), TERNARY_SHAPES,
+         ("real", "real", "nonzero")),
+    Spec("where", lambda lib, a, b: lib.where(a > 0, a, b), BINARY_SHAPES),
+]
+
+# Reductions: several call forms per op (full, one dim, tuple of dims, keepdim).
+_FULL = [("full", lambda f, x: f(x))]
+_DIMS = [("dim0", lambda f, x: f(x, 0)), ("dim-1.keep", lambda f, x: f(x, -1, keepdim=True))]
+_TUPLE = [("dims", lambda f, x: f(x, (0, -1)) if x.dim() > 1 else f(x, 0))]
+
+
+def _reduce(name: str, forms: list, domain: str = "real", shapes: list = REDUCE_SHAPES,
+            pick: Any = None, **kw: Any) -> list[Spec]:
+    specs = []
+    for label, form in forms:
+        def call(lib, x, _n=name, _f=form):
+            out = _f(getattr(lib, _n), x)
+            return out[0] if pick is not None else out
+        specs.append(Spec(f"{name}.{label}", call, shapes if label == "full" else DIM_SHAPES,
+                          domain, **kw))
+    return specs
+
+
+REDUCTIONS = [
+    *_reduce("sum", _FULL + _DIMS + _TUPLE), *_reduce("mean", _FULL + _DIMS + _TUPLE),
+    *_reduce("nansum", _FULL + _DIMS), *_reduce("nanmean", _FULL + _DIMS),
+    *_reduce("prod", _FULL + _DIMS), *_reduce("amax", _DIMS + _TUPLE),
+    *_reduce("amin", _DIMS + _TUPLE), *_reduce("max", _FULL), *_reduce("min", _FULL),
+    *_reduce("max", _DIMS, pick=0), *_reduce("min", _DIMS, pick=0),
+    *_reduce("median", _FULL), *_reduce("median", _DIMS, pick=0),
+    *_reduce("logsumexp", _DIMS + _TUPLE),
+    *_reduce("var", _FULL + _DIMS + _TUPLE, shapes=DIM_SHAPES),
+    *_reduce("std", _FULL + _DIMS + _TUPLE, shapes=DIM_SHAPES, domain="real"),
+    *_reduce("norm", _FULL, shapes=DIM_SHAPES, domain="nonzero"),
+    Spec("norm.p3.dim", lambda lib, x: lib.norm(x, 3, 0), DIM_SHAPES, "nonzero"),
+    Spec("norm.p1.dim", lambda lib, x: lib.norm(x, 1, -1, True), DIM_SHAPES, "nonzero",
+         second=False),
+    Spec("norm.inf", lambda lib, x: lib.norm(x, float("inf")), DIM_SHAPES, "nonzero",
+         second=False),
+    Spec("var.correction0", lambda lib, x: lib.var(x, 0, correction=0), DIM_SHAPES),
+    Spec("std.unbiased_false", lambda lib, x: lib.std(x, -1, False, True), DIM_SHAPES),
+    Spec("cumsum", lambda lib, x: lib.cumsum(x, 0), DIM_SHAPES),
+    Spec("cumsum.method", lambda lib, x: x.cumsum(-1), DIM_SHAPES),
+    Spec("cumprod", lambda lib, x: lib.cumprod(x, -1), DIM_SHAPES, "nonzero"),
+    Spec("cummax", lambda lib, x: lib.cummax(x, 0)[0], DIM_SHAPES),
+    Spec("cummin", lambda lib, x: lib.cummin(x, -1)[0], DIM_SHAPES),
+    Spec("sort", lambda lib, x: lib.sort(x, 0)[0], DIM_SHAPES),
+    Spec("sort.descending", lambda lib, x: x.sort(-1, descending=True)[0], DIM_SHAPES),
+    Spec("topk", lambda lib, x: lib.topk(x, 1, 0)[0], DIM_SHAPES),
+    Spec("topk.smallest", lambda lib, x: x.topk(1, largest=False)[0], DIM_SHAPES),
+    Spec("kthvalue", lambda lib, x: lib.kthvalue(x, 1, 0)[0], DIM_SHAPES),
+    Spec("var_mean", lambda lib, x: lib.var_mean(x, 0)[0] + lib.var_mean(x, 0)[1],
+         DIM_SHAPES),
+    Spec("std_mean", lambda lib, x: lib.std_mean(x)[0] * lib.std_mean(x)[1], DIM_SHAPES),
+]
+
+# Integer/bool results: compared by value and dtype, and must never require grad.
+NONDIFF = [
+    Spec(n, lambda lib, a, b, _n=n: getattr(lib, _n)(a, b), BINARY_SHAPES, grad=False)
+    for n in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+              "isclose")
+] + [
+    Spec(n, lambda lib, x, _n=n: getattr(lib, _n)(x), UNARY_SHAPES, grad=False)
+    for n in ("isnan", "isinf", "isfinite", "logical_not", "argmax", "argmin", "all", "any",
+              "count_nonzero", "argsort")
+] + [
+    Spec("argmax.dim", lambda lib, x: lib.argmax(x, 0, keepdim=True), DIM_SHAPES, grad=False),
+    Spec("argmin.dim", lambda lib, x: x.argmin(-1), DIM_SHAPES, grad=False),
+    Spec("max.indices", lambda lib, x: lib.max(x, 0)[1], DIM_SHAPES, grad=False),
+    Spec("sort.indices", lambda lib, x: lib.sort(x, 0)[1], DIM_SHAPES, grad=False),
+    Spec("topk.indices", lambda lib, x: lib.topk(x, 1)[1], DIM_SHAPES, grad=False),
+    Spec("any.dim", lambda lib, x: lib.any(x > 0, 0), DIM_SHAPES, grad=False),
+    Spec("all.dim", lambda lib, x: lib.all(x > -1, -1, True), DIM_SHAPES, grad=False),
+    Spec("count_nonzero.dim", lambda lib, x: lib.count_nonzero(x > 0, 0), DIM_SHAPES,
+         grad=False),
+    Spec("floor_divide", lambda lib, a, b: lib.floor_divide(a, b), BINARY_SHAPES, "nonzero",
+         grad=False),
+]
+
+ALL_SPECS = UNARY + BINARY + REDUCTIONS
+
+
+def cases(specs: list) -> list:
+    """(spec, shapes) pairs with readable ids, for pytest parametrisation."""
+    import pytest
+    return [pytest.param(s, shp, id=f"{s.name}-{'x'.join(map(str, shp)) or 'scalar'}")
+            for s in specs for shp in s.shapes]
