@@ -8,8 +8,9 @@ finite-difference checks without a hand-written test per op.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +67,21 @@ def _binary(name: str, domain: Any = "real", **kw: Any) -> list[Spec]:
                  UNARY_SHAPES[:3], domain if isinstance(domain, str) else domain[0], **kw)]
 
 
+def _tensors_only(name: str, domain: Any = "real", **kw: Any) -> list[Spec]:
+    """A binary op whose torch signature takes only Tensors: a Python number is refused."""
+    return [Spec(name, lambda lib, a, b, _n=name: getattr(lib, _n)(a, b), BINARY_SHAPES,
+                 domain, **kw)]
+
+
+def _refuses_numbers(name: str) -> list[Spec]:
+    return [Spec(name + ".scalar", lambda lib, a, _n=name: getattr(lib, _n)(a, 1.5),
+                 UNARY_SHAPES[1:2]),
+            Spec(name + ".scalar_first", lambda lib, a, _n=name: getattr(lib, _n)(2, a),
+                 UNARY_SHAPES[1:2]),
+            Spec(name + ".method_scalar", lambda lib, a, _n=name: getattr(a, _n)(1.5),
+                 UNARY_SHAPES[1:2])]
+
+
 UNARY = [
     *_unary("neg"), *_unary("abs", "nonzero"), *_unary("sign", second=False),
     *_unary("exp"), *_unary("exp2"), *_unary("expm1"), *_unary("log", "pos"),
@@ -85,17 +101,30 @@ UNARY = [
 
 BINARY = [
     *_binary("add"), *_binary("sub"), *_binary("mul"), *_binary("div", ("real", "nonzero")),
-    *_binary("pow", ("pos", "real")), *_binary("atan2", ("real", "nonzero")),
-    *_binary("maximum"), *_binary("minimum"), *_binary("fmax"), *_binary("fmin"),
-    *_binary("hypot", "nonzero"), *_binary("remainder", ("real", "nonzero")),
+    *_binary("pow", ("pos", "real")), *_tensors_only("atan2", ("real", "nonzero")),
+    *_tensors_only("maximum"), *_tensors_only("minimum"), *_tensors_only("fmax"),
+    *_tensors_only("fmin"), *_tensors_only("hypot", "nonzero"),
+    *_binary("remainder", ("real", "nonzero")),
     *_binary("fmod", ("real", "nonzero")),
     Spec("add.alpha", lambda lib, a, b: lib.add(a, b, alpha=2.5), BINARY_SHAPES),
     Spec("sub.alpha", lambda lib, a, b: lib.sub(a, b, alpha=-0.5), BINARY_SHAPES),
     Spec("rsub.scalar", lambda lib, a: 2.0 - a, UNARY_SHAPES[:3]),
     Spec("rdiv.scalar", lambda lib, a: 2.0 / a, UNARY_SHAPES[:3], "nonzero"),
     Spec("rpow.scalar", lambda lib, a: 2.0 ** a, UNARY_SHAPES[:3]),
-    Spec("clamp.tensor", lambda lib, x, lo: lib.clamp(x, lo, lo + 1.0), BINARY_SHAPES[:3],
-         second=True),
+    Spec("div.trunc", lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"), BINARY_SHAPES,
+         ("notint", "nonzero")),
+    Spec("div.floor.scalar", lambda lib, a: lib.div(a, 0.5, rounding_mode="floor"),
+         UNARY_SHAPES[:3], "notint"),
+    Spec("true_divide", lambda lib, a, b: lib.true_divide(a, b), BINARY_SHAPES[:2],
+         ("real", "nonzero")),
+    Spec("clamp.tensor", lambda lib, x, lo: lib.clamp(x, lo, lo + 1.0), BINARY_SHAPES[:3]),
+    Spec("clamp.tensor.min", lambda lib, x, lo: lib.clamp(x, min=lo), BINARY_SHAPES[:3]),
+    Spec("clip.tensor.max", lambda lib, x, hi: x.clip(max=hi), BINARY_SHAPES[:3]),
+    Spec("clamp.tensor.crossed", lambda lib, x, lo: lib.clamp(x, lo, lo - 1.0),
+         BINARY_SHAPES[:3]),
+    Spec("clamp.scalar", lambda lib, x: lib.clamp(x, -0.5, 0.5), UNARY_SHAPES),
+    Spec("clamp.scalar.max", lambda lib, x: x.clamp(max=0.3), UNARY_SHAPES[:3]),
+    Spec("clip.scalar", lambda lib, x: lib.clip(x, min=-0.2), UNARY_SHAPES[:3]),
     Spec("lerp.scalar", lambda lib, a, b: lib.lerp(a, b, 0.3), BINARY_SHAPES),
     Spec("lerp.tensor", lambda lib, a, b, w: lib.lerp(a, b, w), TERNARY_SHAPES),
     Spec("addcmul", lambda lib, a, b, c: lib.addcmul(a, b, c, value=0.5), TERNARY_SHAPES),
@@ -125,8 +154,8 @@ def _reduce(name: str, forms: list, domain: str = "real", shapes: list = REDUCE_
 REDUCTIONS = [
     *_reduce("sum", _FULL + _DIMS + _TUPLE), *_reduce("mean", _FULL + _DIMS + _TUPLE),
     *_reduce("nansum", _FULL + _DIMS), *_reduce("nanmean", _FULL + _DIMS),
-    *_reduce("prod", _FULL + _DIMS), *_reduce("amax", _DIMS + _TUPLE),
-    *_reduce("amin", _DIMS + _TUPLE), *_reduce("max", _FULL), *_reduce("min", _FULL),
+    *_reduce("prod", _FULL + _DIMS), *_reduce("amax", _FULL + _DIMS + _TUPLE),
+    *_reduce("amin", _FULL + _DIMS + _TUPLE), *_reduce("max", _FULL), *_reduce("min", _FULL),
     *_reduce("max", _DIMS, pick=0), *_reduce("min", _DIMS, pick=0),
     *_reduce("median", _FULL), *_reduce("median", _DIMS, pick=0),
     *_reduce("logsumexp", _DIMS + _TUPLE),
@@ -150,6 +179,12 @@ REDUCTIONS = [
     Spec("topk", lambda lib, x: lib.topk(x, 1, 0)[0], DIM_SHAPES),
     Spec("topk.smallest", lambda lib, x: x.topk(1, largest=False)[0], DIM_SHAPES),
     Spec("kthvalue", lambda lib, x: lib.kthvalue(x, 1, 0)[0], DIM_SHAPES),
+    Spec("max.values", lambda lib, x: lib.max(x, -1, True).values, DIM_SHAPES),
+    Spec("min.values", lambda lib, x: x.min(0).values, DIM_SHAPES),
+    Spec("var.correction2", lambda lib, x: x.var((-1,), correction=2), DIM_SHAPES[:1]),
+    Spec("std.correction0.keep", lambda lib, x: lib.std(x, -1, correction=0, keepdim=True),
+         DIM_SHAPES),
+    Spec("std_mean.dim", lambda lib, x: lib.std_mean(x, 0, correction=0)[0], DIM_SHAPES),
     Spec("var_mean", lambda lib, x: lib.var_mean(x, 0)[0] + lib.var_mean(x, 0)[1],
          DIM_SHAPES),
     Spec("std_mean", lambda lib, x: lib.std_mean(x)[0] * lib.std_mean(x)[1], DIM_SHAPES),
@@ -162,12 +197,25 @@ NONDIFF = [
               "isclose")
 ] + [
     Spec(n, lambda lib, x, _n=n: getattr(lib, _n)(x), UNARY_SHAPES, grad=False)
-    for n in ("isnan", "isinf", "isfinite", "logical_not", "argmax", "argmin", "all", "any",
-              "count_nonzero", "argsort")
+    for n in ("isnan", "isinf", "isfinite", "logical_not", "all", "any", "count_nonzero",
+              "argsort")
+] + [
+    Spec(n, lambda lib, x, _n=n: getattr(lib, _n)(x), UNARY_SHAPES[:3] + UNARY_SHAPES[4:],
+         grad=False)
+    for n in ("argmax", "argmin")
 ] + [
     Spec("argmax.dim", lambda lib, x: lib.argmax(x, 0, keepdim=True), DIM_SHAPES, grad=False),
     Spec("argmin.dim", lambda lib, x: x.argmin(-1), DIM_SHAPES, grad=False),
     Spec("max.indices", lambda lib, x: lib.max(x, 0)[1], DIM_SHAPES, grad=False),
+    Spec("min.indices", lambda lib, x: lib.min(x, -1, keepdim=True).indices, DIM_SHAPES,
+         grad=False),
+    Spec("logical_not.method", lambda lib, x: (x > 0).logical_not(), UNARY_SHAPES,
+         grad=False),
+    Spec("div.floor.int", lambda lib, a, b: lib.div((a * 4).long(), (b * 2).long() + 5,
+                                                    rounding_mode="floor"),
+         BINARY_SHAPES, ("real", "pos"), grad=False),
+    Spec("remainder.int", lambda lib, a, b: (a * 4).long() % ((b * 2).long() + 5),
+         BINARY_SHAPES, ("real", "pos"), grad=False),
     Spec("sort.indices", lambda lib, x: lib.sort(x, 0)[1], DIM_SHAPES, grad=False),
     Spec("topk.indices", lambda lib, x: lib.topk(x, 1)[1], DIM_SHAPES, grad=False),
     Spec("any.dim", lambda lib, x: lib.any(x > 0, 0), DIM_SHAPES, grad=False),
@@ -179,6 +227,35 @@ NONDIFF = [
 ]
 
 ALL_SPECS = UNARY + BINARY + REDUCTIONS
+
+# Calls torch refuses: tapegrad must raise the same exception type with the same message.
+ERRORS = [
+    *(s for n in ("maximum", "minimum", "fmax", "fmin", "atan2", "hypot")
+      for s in _refuses_numbers(n)),
+    Spec("argmax.empty", lambda lib, x: lib.argmax(x), [((0,),)]),
+    Spec("argmin.empty", lambda lib, x: x.argmin(), [((2, 0),)]),
+    Spec("argmax.empty_dim", lambda lib, x: x.argmax(1), [((2, 0),)]),
+    Spec("max.empty", lambda lib, x: lib.max(x), [((0,),)]),
+    Spec("amin.empty_dim", lambda lib, x: lib.amin(x, 0), [((0, 3),)]),
+    Spec("clamp.mixed_bounds", lambda lib, x, lo: lib.clamp(x, lo, 3.0), [((3,), (3,))]),
+    Spec("clamp.no_bounds", lambda lib, x: lib.clamp(x), [((3,),)]),
+    Spec("div.bad_mode", lambda lib, a: lib.div(a, 2.0, rounding_mode="round"), [((3,),)]),
+    Spec("sum.bad_dim", lambda lib, x: x.sum(2), [((2, 3),)]),
+    Spec("add.broadcast", lambda lib, a, b: a + b, [((2, 3), (2,))]),
+    Spec("pow.int_negative", lambda lib, a: lib.pow((a * 3).long(), -1), [((3,),)]),
+    Spec("maximum.broadcast", lambda lib, a, b: lib.maximum(a, b), [((4,), (3,))]),
+]
+
+# Ops returning a Python bool.
+BOOL_RESULTS = [
+    Spec("allclose", lambda lib, a, b: lib.allclose(a, b), BINARY_SHAPES),
+    Spec("allclose.self", lambda lib, a: lib.allclose(a, a + 1e-9), UNARY_SHAPES),
+    Spec("allclose.method.tol", lambda lib, a, b: a.allclose(b, rtol=10.0, atol=10.0),
+         BINARY_SHAPES),
+    Spec("equal", lambda lib, a, b: lib.equal(a, b), BINARY_SHAPES),
+    Spec("equal.self", lambda lib, a: lib.equal(a, a.clone()), UNARY_SHAPES),
+    Spec("equal.method.shape", lambda lib, a: a.equal(a.reshape(-1)), UNARY_SHAPES),
+]
 
 
 def cases(specs: list) -> list:

@@ -8,9 +8,9 @@ import warnings
 
 import numpy as np
 import pytest
+from op_specs import ALL_SPECS, BOOL_RESULTS, ERRORS, NONDIFF, cases
 
 import tapegrad as tg
-from op_specs import ALL_SPECS, NONDIFF, cases
 
 torch = pytest.importorskip("torch")
 
@@ -33,7 +33,9 @@ def _both(arrays, requires_grad):
 
 
 def _np(t):
-    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+    # force=True: torch hands back some all-zero gradients as ZeroTensors (e.g. through
+    # sign in abs's double backward), which refuse a plain numpy().
+    return t.detach().numpy(force=True) if hasattr(t, "detach") else np.asarray(t)
 
 
 def assert_same(ours, theirs, rtol=1e-6, atol=1e-9):
@@ -60,6 +62,24 @@ def test_integer_results_match_torch_and_never_require_grad(spec, shapes):
     ours, theirs = spec.call(tg, *ours_in), spec.call(torch, *torch_in)
     assert_same(ours, theirs)
     assert not ours.requires_grad and ours.grad_fn is None
+
+
+@pytest.mark.parametrize("spec,shapes", cases(ERRORS))
+def test_refused_calls_raise_as_torch(spec, shapes):
+    ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=False)
+    with pytest.raises(Exception) as theirs:
+        spec.call(torch, *torch_in)
+    with pytest.raises(Exception) as ours:
+        spec.call(tg, *ours_in)
+    assert type(ours.value) is type(theirs.value)
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("spec,shapes", cases(BOOL_RESULTS))
+def test_bool_results_match_torch(spec, shapes):
+    ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=True)
+    ours, theirs = spec.call(tg, *ours_in), spec.call(torch, *torch_in)
+    assert type(ours) is bool and ours == theirs
 
 
 def _grads(lib, spec, inputs, seed, create_graph=False):

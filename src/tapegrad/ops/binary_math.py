@@ -45,11 +45,11 @@ def _share(ns, g, self, other, winner):
 maximum = binary("maximum", np.maximum,
                  self=lambda ns, g, self, other: _share(ns, g, self, other, ns.gt),
                  other=lambda ns, g, self, other: _share(ns, g, other, self, ns.gt),
-                 inplace_variant=False)
+                 inplace_variant=False, tensors_only=True)
 minimum = binary("minimum", np.minimum,
                  self=lambda ns, g, self, other: _share(ns, g, self, other, ns.lt),
                  other=lambda ns, g, self, other: _share(ns, g, other, self, ns.lt),
-                 inplace_variant=False)
+                 inplace_variant=False, tensors_only=True)
 
 
 def _fpick(ns, g, self, other, cmp):
@@ -64,11 +64,11 @@ def _frest(ns, g, self, other, cmp):
 fmax = binary("fmax", np.fmax,
               self=lambda ns, g, self, other: _fpick(ns, g, self, other, ns.ge),
               other=lambda ns, g, self, other: _frest(ns, g, self, other, ns.ge),
-              inplace_variant=False)
+              inplace_variant=False, tensors_only=True)
 fmin = binary("fmin", np.fmin,
               self=lambda ns, g, self, other: _fpick(ns, g, self, other, ns.le),
               other=lambda ns, g, self, other: _frest(ns, g, self, other, ns.le),
-              inplace_variant=False)
+              inplace_variant=False, tensors_only=True)
 
 
 # -- atan2, hypot --------------------------------------------------------------------------------
@@ -80,15 +80,16 @@ def _atan2_weight(ns, self, other):
     return ns.where(zero, ns.mul(r2, 0), ns.div(1.0, ns.where(zero, ns.add(r2, 1), r2)))
 
 
-atan2 = binary("atan2", lambda a, b: np.arctan2(a, b), to_float=True,
+atan2 = binary("atan2", lambda a, b: np.arctan2(a, b), to_float=True, tensors_only=True,
                self=lambda ns, g, self, other: ns.mul(g, ns.mul(other,
                                                                 _atan2_weight(ns, self, other))),
                other=lambda ns, g, self, other: ns.mul(g, ns.mul(ns.neg(self),
                                                                  _atan2_weight(ns, self, other))))
 arctan2 = atan2
-tensor_method("arctan2")(atan2)
+tensor_method("arctan2")(Tensor.atan2)
+tensor_method("arctan2_")(Tensor.atan2_)
 
-hypot = binary("hypot", np.hypot,
+hypot = binary("hypot", np.hypot, tensors_only=True,
                self=lambda ns, g, self, result: ns.mul(g, ns.div(self, result)),
                other=lambda ns, g, other, result: ns.mul(g, ns.div(other, result)))
 

@@ -411,14 +411,15 @@ def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: b
 
 def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
            other: Callable | None = None, node: str | None = None, to_float: bool = False,
-           method: bool = True, inplace_variant: bool = True, register: bool = True
-           ) -> Callable:
+           method: bool = True, inplace_variant: bool = True, register: bool = True,
+           tensors_only: bool = False) -> Callable:
     """Define a broadcasting two-input op from its NumPy forward and each input's derivative.
 
     ``self``/``other`` are ``(ns, grad, <saved>) -> grad`` where ``<saved>`` names any of
     ``self``, ``other``, ``result``. A missing derivative makes the op non-differentiable
     in that input (an error if that input requires grad). ``to_float`` promotes integer
-    results to the default float dtype (true division).
+    results to the default float dtype (true division). ``tensors_only`` rejects Python
+    numbers on either side, as torch's Tensor-only signatures (maximum, atan2, ...) do.
     """
     grad_self, grad_other = self, other
 
@@ -436,8 +437,11 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
     differentiable = grad_self is not None or grad_other is not None
 
     def op(input: Tensor, other: Any) -> Tensor:
+        if tensors_only and isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise _not_tensor(op_name, "other", 2, other)
         if not isinstance(input, Tensor):
-            if isinstance(other, Tensor) and isinstance(input, (*_SCALARS, np.generic)):
+            if (isinstance(other, Tensor) and isinstance(input, (*_SCALARS, np.generic))
+                    and not tensors_only):
                 input = as_tensor_arg(input, "input", op_name)
             else:
                 raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, "
@@ -492,8 +496,34 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             _observe(n, result)
         return result
 
-    return _publish(op, op_name, "input, other", node_cls, forward, register, method,
-                    inplace_variant)
+    published = _publish(op, op_name, "input, other", node_cls, forward, register,
+                         method and not tensors_only, inplace_variant and not tensors_only)
+    if tensors_only:
+        _attach_tensor_only_methods(op, op_name, method, inplace_variant)
+    return published
+
+
+def _not_tensor(fn: str, name: str, position: int, value: Any) -> TypeError:
+    return TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not "
+                     f"{type(value).__name__}")
+
+
+def _attach_tensor_only_methods(op: Callable, op_name: str, method: bool,
+                                inplace_variant: bool) -> None:
+    """Methods of an op taking only Tensors: ``other`` is argument 1 of the method."""
+    def checked(name: str, fn: Callable) -> Callable:
+        def method_fn(self: Tensor, other: Any) -> Tensor:
+            if not isinstance(other, Tensor):
+                raise _not_tensor(name, "other", 1, other)
+            return fn(self, other)
+        method_fn.__name__ = name
+        return method_fn
+
+    if method:
+        tensor_method(op_name)(checked(op_name, op))
+    if inplace_variant:
+        tensor_method(op_name + "_")(checked(op_name + "_", lambda self, other: inplace(
+            self, op, op_name + "_", other)))
 
 
 # ---------------------------------------------------------------------------------------

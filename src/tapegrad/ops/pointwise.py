@@ -85,7 +85,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
         return _div_trunc(input, other)
     if rounding_mode == "floor":
         return _div_floor(input, other)
-    raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+    raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
 
 
@@ -101,10 +101,10 @@ def _int_or_float_div(rounder):
 
 
 # Rounded division has zero gradient almost everywhere (torch: zeros).
-_div_trunc = binary("div", _int_or_float_div(np.trunc), node="DivBackward1",
+_div_trunc = binary("div", _int_or_float_div(np.trunc), node="DivBackward2",
                     self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
                     method=False, inplace_variant=False, register=False)
-_div_floor = binary("div", _int_or_float_div(np.floor), node="DivBackward1",
+_div_floor = binary("div", _int_or_float_div(np.floor), node="DivBackward2",
                     self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
                     method=False, inplace_variant=False, register=False)
 
@@ -363,6 +363,17 @@ class ClampBackward1(Node):
         return (ns.mul(grads[0], ns.constant(inside)),)
 
 
+def _clamp_masks(x: np.ndarray, lo: Any, hi: Any) -> tuple:
+    """Where the gradient of clamp(x, lo, hi) goes: to x, to lo, to hi. torch's choices at
+    ties: x wins when lo <= x <= hi; lo only when x < lo < hi (strictly); hi wherever it
+    decides the result (x > hi, or lo > hi). So at x < lo == hi nobody gets it."""
+    if lo is None:
+        return x <= hi, None, x > hi
+    if hi is None:
+        return x >= lo, x < lo, None
+    return (x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (lo > hi)
+
+
 class ClampBackward0(Node):
     """clamp with tensor bounds: gradient to x inside, to a bound where it is active."""
 
@@ -371,24 +382,16 @@ class ClampBackward0(Node):
 
     def backward(self, ns, grads):
         g = grads[0]
-        x, lo, hi = self.unpack(False)
-        inside = np.ones(x.shape, dtype=np.bool_)
-        if lo is not None:
-            inside = inside & (x >= lo)
-        if hi is not None:
-            inside = inside & (x <= hi)
+        masks = _clamp_masks(*self.unpack(False))
         zero = ns.constant(np.zeros((), ns.np_dtype(g)))
-        out = [ns.where(ns.constant(inside), g, zero), None, None]
-        shape = self.shapes
-        if lo is not None and self.next_functions[1][0] is not None:
-            act = (x < lo) if hi is None else (x < lo) & ~(lo > hi)
-            out[1] = ns.sum_to(ns.where(ns.constant(np.broadcast_to(act, g.shape)), g, zero),
-                               shape[1])
-        if hi is not None and self.next_functions[2][0] is not None:
-            act = (x > hi) | ((lo > hi) if lo is not None else False)
-            out[2] = ns.sum_to(ns.where(ns.constant(np.broadcast_to(act, g.shape)), g, zero),
-                               shape[2])
-        out[0] = ns.sum_to(out[0], shape[0])
+        out = []
+        for i, (mask, (shape, dtype)) in enumerate(zip(masks, self.shapes)):
+            if mask is None or self.next_functions[i][0] is None:
+                out.append(None)
+                continue
+            picked = ns.where(ns.constant(np.broadcast_to(mask, g.shape)), g, zero)
+            picked = ns.sum_to(picked, shape)
+            out.append(picked if ns.np_dtype(picked) == dtype else ns.cast(picked, dtype))
         return tuple(out)
 
 
@@ -418,26 +421,32 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 
 def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
-    lo = min._data if isinstance(min, Tensor) else (None if min is None else np.asarray(min))
-    hi = max._data if isinstance(max, Tensor) else (None if max is None else np.asarray(max))
-    dt = _dt.result_np_dtype(tuple(t._data for t in (input, min, max) if isinstance(t, Tensor)))
-    x = input._data.astype(dt, copy=False)
+    if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+        got = ", ".join(type(v).__name__ for v in (input, min, max) if v is not None)
+        raise TypeError(
+            f"clamp() received an invalid combination of arguments - got ({got}), but expected "
+            "one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
+            "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = "
+            "None)\n")
+    bounds = [b for b in (min, max) if b is not None]
+    dt = _dt.result_np_dtype(tuple(t._data for t in (input, *bounds)))
+    x, lo, hi = (None if t is None else t._data.astype(dt, copy=False)
+                 for t in (input, min, max))
+    shape = np.broadcast_shapes(*(b.shape for b in (x, lo, hi) if b is not None))
     out = x
     # torch: min then max, so where min > max the result is max.
     if lo is not None:
-        out = np.maximum(out, lo.astype(dt, copy=False))
+        out = np.maximum(out, lo)
     if hi is not None:
-        out = np.minimum(out, hi.astype(dt, copy=False))
+        out = np.minimum(out, hi)
+    out = np.array(np.broadcast_to(out, shape), dtype=dt)
     if not needs_grad(input, min, max):
-        return _make(np.array(out, dtype=dt))
+        return _make(out)
     node = ClampBackward0((edge(input), edge(min), edge(max)))
-    node.shapes = (x.shape, np.shape(lo) if lo is not None else None,
-                   np.shape(hi) if hi is not None else None)
-    save_values(node, (input, min if isinstance(min, Tensor) else None,
-                       max if isinstance(max, Tensor) else None))
-    return record(node, np.broadcast_to(out, np.broadcast_shapes(
-        *(s for s in (x.shape, np.shape(lo) if lo is not None else (),
-                      np.shape(hi) if hi is not None else ()))).copy()))
+    node.shapes = tuple((None, None) if t is None else (t._data.shape, t._data.dtype)
+                        for t in (input, min, max))
+    save_values(node, (input, min, max))
+    return record(node, out)
 
 
 clip = clamp

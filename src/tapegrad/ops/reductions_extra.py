@@ -25,6 +25,7 @@ from .define import (
     formula,
     needs_grad,
     record,
+    record_many,
     save_values,
     tensor_method,
     wrap_dim,
@@ -244,7 +245,7 @@ def _select_result(name: str, input: Tensor, values: np.ndarray, idx: np.ndarray
                    keepdim: bool, node_cls: type) -> ReturnType:
     """Build the (values, indices) result; ``idx`` is kept-dim shaped."""
     indices = idx if keepdim else np.squeeze(idx, dim)
-    ind = _make(np.ascontiguousarray(indices, dtype=np.int64))
+    ind = _make(np.array(indices, dtype=np.int64))      # a copy that keeps 0-d as 0-d
     rt = _RETURN_TYPES[name]
     if not needs_grad(input):
         return rt(_make(values), ind)
@@ -460,6 +461,8 @@ class ProdBackward0(_ReduceNode):
         x, result = self.unpack(ns.graph)
         g = self.spread(ns, grads[0])
         xa = ns.unwrap(x)
+        if xa.ndim == 0:
+            return (grads[0],)          # torch passes the gradient through unchanged
         if xa.size == 0:
             return (g,)
         if not (xa == 0).any():
@@ -550,9 +553,12 @@ class VarBackward0(_ReduceNode):
             scale = 2.0 / dof if dof > 0 else math.inf
         return ns.mul(ns.mul(self.spread(ns, g), self.centred(ns, x)), scale)
 
+    def output_grad(self, ns, g, x, result):
+        return self.var_grad(ns, g, x)
+
     def backward(self, ns, grads):
-        x, _ = self.unpack(ns.graph)
-        return (self.var_grad(ns, grads[0], x),)
+        x, result = self.unpack(ns.graph)
+        return (self.output_grad(ns, grads[0], x, result),)
 
 
 class StdBackward0(VarBackward0):
@@ -560,16 +566,34 @@ class StdBackward0(VarBackward0):
 
     __slots__ = ()
 
+    def output_grad(self, ns, g, x, result):
+        zero = ns.eq(result, 0)
+        g = ns.where(zero, ns.mul(g, 0), ns.div(g, ns.mul(ns.where(zero, ns.add(result, 1),
+                                                                     result), 2)))
+        return self.var_grad(ns, g, x)
+
+
+def _with_mean(base: type, name: str) -> type:
+    """The node of var_mean/std_mean: one node, two outputs (the statistic, the mean)."""
     def backward(self, ns, grads):
         x, result = self.unpack(ns.graph)
-        zero = ns.eq(result, 0)
-        g = ns.where(zero, ns.mul(grads[0], 0),
-                     ns.div(grads[0], ns.mul(ns.where(zero, ns.add(result, 1), result), 2)))
-        return (self.var_grad(ns, g, x),)
+        g_stat, g_mean = grads
+        total = None if g_stat is None else self.output_grad(ns, g_stat, x, result)
+        if g_mean is not None:
+            from_mean = ns.div(self.spread(ns, g_mean), self.count)
+            total = from_mean if total is None else ns.add(total, from_mean)
+        return (total,)
+    return type(name, (base,), {"__slots__": ("n_outputs",), "backward": backward})
+
+
+VarMeanBackward0 = _with_mean(VarBackward0, "VarMeanBackward0")
+StdMeanBackward0 = _with_mean(StdBackward0, "StdMeanBackward0")
+_NODES = {("var", False): VarBackward0, ("std", False): StdBackward0,
+          ("var", True): VarMeanBackward0, ("std", True): StdMeanBackward0}
 
 
 def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
-             name: str) -> Tensor:
+             name: str, with_mean: bool = False) -> Any:
     dim, correction = _parse_correction(dim, unbiased, correction)
     a = input._data
     if a.dtype.kind not in "fc":
@@ -579,13 +603,22 @@ def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
     out, n = _var_forward(a, dims if dims != () else (), correction, keepdim, name)
     if name == "std":
         out = np.sqrt(out)
+    outs = [out]
+    if with_mean:
+        with np.errstate(all="ignore"):
+            outs.append(np.asarray(np.mean(a, axis=dims if dims != () else (),
+                                           keepdims=keepdim), dtype=a.dtype))
     if not needs_grad(input):
-        return _make(out)
-    node = _reduce_node(VarBackward0 if name == "var" else StdBackward0, input, dims, keepdim)
+        return tuple(_make(o) for o in outs) if with_mean else _make(out)
+    node = _reduce_node(_NODES[name, with_mean], input, dims, keepdim)
     node.correction, node.count = correction, n
-    result = record(node, out)
-    _save_result(node, result, input)
-    return result
+    if not with_mean:
+        result = record(node, out)
+        _save_result(node, result, input)
+        return result
+    results = record_many(node, outs)
+    _save_result(node, results[0], input)
+    return tuple(results)
 
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
@@ -602,19 +635,14 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple:
-    """torch.var_mean(...) -> (var, mean). Differs from torch: the two results carry
-    VarBackward0 and MeanBackward grad_fns instead of one shared VarMeanBackward0."""
-    from .reduction import mean
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, _parse_correction(dim, unbiased, correction)[0], keepdim))
+    """torch.var_mean(input, dim=None, *, correction=1, keepdim=False) -> (var, mean)"""
+    return _var_std(input, dim, unbiased, keepdim, correction, "var", with_mean=True)
 
 
 def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple:
-    """torch.std_mean(...) -> (std, mean). Same grad_fn difference as var_mean."""
-    from .reduction import mean
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, _parse_correction(dim, unbiased, correction)[0], keepdim))
+    """torch.std_mean(input, dim=None, *, correction=1, keepdim=False) -> (std, mean)"""
+    return _var_std(input, dim, unbiased, keepdim, correction, "std", with_mean=True)
 
 
 # -- norms -----------------------------------------------------------------------------------------
