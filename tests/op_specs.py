@@ -263,3 +263,145 @@ def cases(specs: list) -> list:
     import pytest
     return [pytest.param(s, shp, id=f"{s.name}-{'x'.join(map(str, shp)) or 'scalar'}")
             for s in specs for shp in s.shapes]
+
+# In-place variants: ``call(lib, target, *others)`` modifies ``target`` (a non-leaf copy of
+# the first input) and returns it; checked for value, version bump, grad_fn and gradients.
+INPLACE_BINARY_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((2, 3), ()), ((), ())]
+
+
+def _method_(name: str, *args: Any, **kwargs: Any) -> Callable:
+    return lambda lib, x, *others: getattr(x, name)(*others, *args, **kwargs)
+
+
+INPLACE = [
+    *(Spec(s.name + "_", _method_(s.name + "_"), UNARY_SHAPES[:3], s.domain)
+      for s in UNARY if "." not in s.name),
+    *(Spec(s.name + "_", _method_(s.name + "_"), INPLACE_BINARY_SHAPES, s.domain)
+      for s in BINARY if "." not in s.name and s.name not in (
+          "maximum", "minimum", "fmax", "fmin", "where", "addcmul", "addcdiv")),
+    *(Spec(n + "_.scalar", _method_(n + "_", 1.5), UNARY_SHAPES[:3], "pos" if n == "pow"
+           else "real") for n in ("add", "sub", "mul", "div", "pow", "remainder", "fmod")),
+    Spec("add_.alpha", _method_("add_", alpha=-2.0), INPLACE_BINARY_SHAPES),
+    Spec("div_.trunc", _method_("div_", rounding_mode="trunc"), INPLACE_BINARY_SHAPES,
+         ("notint", "nonzero")),
+    Spec("lerp_", _method_("lerp_", 0.25), INPLACE_BINARY_SHAPES),
+    Spec("lerp_.tensor", _method_("lerp_"), [((2, 3), (3,), (2, 1))]),
+    Spec("addcmul_", _method_("addcmul_", value=-1.5), [((2, 3), (3,), (2, 1))]),
+    Spec("addcdiv_", _method_("addcdiv_"), [((2, 3), (3,), (2, 1))],
+         ("real", "real", "nonzero")),
+    Spec("clamp_.scalar", _method_("clamp_", -0.5, 0.5), UNARY_SHAPES[:3]),
+    Spec("clip_.tensor", lambda lib, x, lo: x.clip_(lo, lo + 1.0), INPLACE_BINARY_SHAPES[:2]),
+    Spec("square_", _method_("square_"), UNARY_SHAPES[:3]),
+    Spec("negative_", _method_("negative_"), UNARY_SHAPES[:3]),
+    Spec("absolute_", _method_("absolute_"), UNARY_SHAPES[:3], "nonzero"),
+    *(Spec(n + "_", _method_(n + "_"), INPLACE_BINARY_SHAPES)
+      for n in ("eq", "ne", "lt", "le", "gt", "ge")),
+    *(Spec(n + "_.scalar", _method_(n + "_", 0.1), UNARY_SHAPES[:3])
+      for n in ("eq", "ne", "lt", "le", "gt", "ge")),
+    # Not differentiable: torch bumps the version and leaves the history as it was.
+    *(Spec(n + "_", _method_(n + "_"), INPLACE_BINARY_SHAPES)
+      for n in ("logical_and", "logical_or", "logical_xor")),
+    Spec("logical_not_", _method_("logical_not_"), UNARY_SHAPES[:3]),
+]
+
+# In place, these must be refused as torch refuses them.
+INPLACE_ERRORS = [
+    Spec("add_.grows", _method_("add_"), [((2, 1), (1, 3))]),
+    Spec("mul_.grows", _method_("mul_"), [((3,), (2, 3))]),
+    Spec("atan2_.scalar", _method_("atan2_", 1.5), [((3,),)]),
+    Spec("hypot_.scalar", _method_("hypot_", 2), [((3,),)]),
+]
+
+
+# Non-differentiable and singular points, where the value and the (sub)gradient torch
+# picks are conventions: fixed inputs instead of random draws.
+@dataclass
+class Point:
+    name: str
+    call: Callable[..., Any]
+    inputs: list                 # the input arrays (float64)
+    second: bool = True
+
+
+def _pts(*rows: Any) -> np.ndarray:
+    return np.array(rows, dtype=np.float64)
+
+
+NAN, INF = float("nan"), float("inf")
+SINGULAR = [
+    Point("relu.0", lambda lib, x: lib.relu(x), [_pts(-1.0, 0.0, 2.0)]),
+    Point("abs.0", lambda lib, x: x.abs(), [_pts(-1.0, 0.0, 2.0)]),
+    Point("sign.0", lambda lib, x: lib.sign(x), [_pts(-1.0, 0.0, 2.0)]),
+    Point("sqrt.0", lambda lib, x: lib.sqrt(x), [_pts(0.0, 4.0)]),
+    Point("rsqrt.0", lambda lib, x: lib.rsqrt(x), [_pts(0.0, 4.0)]),
+    Point("log.0", lambda lib, x: lib.log(x), [_pts(0.0, 1.0)]),
+    Point("reciprocal.0", lambda lib, x: lib.reciprocal(x), [_pts(0.0, -2.0)]),
+    # Second derivatives at these points are NaN in torch (0 * inf inside its formulas),
+    # finite in tapegrad: compared to first order only.
+    Point("div.by0", lambda lib, a, b: a / b, [_pts(1.0, 0.0, -1.0), _pts(0.0, 0.0, 0.0)],
+          second=False),
+    Point("pow.0", lambda lib, x: x ** 0.5, [_pts(0.0, 1.0)]),
+    Point("pow.0.2", lambda lib, x: x ** 2, [_pts(0.0, -1.0)]),
+    Point("pow.exp0", lambda lib, x: lib.pow(x, 0), [_pts(0.0, -3.0)]),
+    Point("pow.tensor.0", lambda lib, a, b: a ** b, [_pts(0.0, 0.0, 2.0), _pts(0.0, 2.0, 0.0)]),
+    Point("rpow.base0", lambda lib, x: 0.0 ** x, [_pts(0.0, 1.0, 2.0)]),
+    Point("atan2.origin", lambda lib, a, b: lib.atan2(a, b), [_pts(0.0, 1.0), _pts(0.0, 0.0)],
+          second=False),
+    Point("hypot.origin", lambda lib, a, b: lib.hypot(a, b), [_pts(0.0, 3.0), _pts(0.0, 4.0)]),
+    Point("floor.int", lambda lib, x: lib.floor(x), [_pts(-1.0, 0.0, 2.0)]),
+    Point("round.half", lambda lib, x: lib.round(x), [_pts(-2.5, -0.5, 0.5, 1.5, 2.5)]),
+    Point("frac.neg", lambda lib, x: lib.frac(x), [_pts(-1.25, 1.75, -2.0)]),
+    Point("remainder.neg", lambda lib, a, b: lib.remainder(a, b),
+          [_pts(-3.0, 3.0, -3.5, 4.0), _pts(2.0, -2.0, 2.0, 2.0)]),
+    Point("fmod.neg", lambda lib, a, b: lib.fmod(a, b),
+          [_pts(-3.0, 3.0, -3.5, 4.0), _pts(2.0, -2.0, 2.0, 2.0)]),
+    Point("div.floor.neg", lambda lib, a, b: lib.div(a, b, rounding_mode="floor"),
+          [_pts(-3.0, 3.0, -4.0), _pts(2.0, -2.0, 2.0)]),
+    Point("logit.ends", lambda lib, x: lib.logit(x), [_pts(0.0, 0.5, 1.0)]),
+    Point("nan_to_num", lambda lib, x: lib.nan_to_num(x, nan=0.5, posinf=9.0),
+          [_pts(NAN, INF, -INF, 1.0)]),
+    Point("max.ties", lambda lib, x: lib.max(x), [_pts(1.0, 3.0, 3.0, 2.0)]),
+    Point("min.ties", lambda lib, x: x.min(), [_pts(1.0, 3.0, 1.0, 1.0)]),
+    Point("max.nan", lambda lib, x: lib.max(x), [_pts(1.0, NAN, 3.0)]),
+    Point("max.dim.ties", lambda lib, x: lib.max(x, 1).values, [_pts([1.0, 3.0, 3.0],
+                                                                     [2.0, 2.0, 0.0])]),
+    Point("max.dim.ties.indices", lambda lib, x: lib.max(x, 1).indices.double(),
+          [_pts([1.0, 3.0, 3.0], [2.0, 2.0, 0.0])]),
+    Point("amax.ties", lambda lib, x: lib.amax(x, 1), [_pts([1.0, 3.0, 3.0],
+                                                           [2.0, 2.0, 2.0])]),
+    Point("amin.ties.all", lambda lib, x: lib.amin(x, (0, 1)), [_pts([1.0, 3.0], [1.0, 1.0])]),
+    Point("argmax.ties", lambda lib, x: lib.argmax(x, 1).double(),
+          [_pts([1.0, 3.0, 3.0], [2.0, 2.0, 0.0])]),
+    Point("median.ties", lambda lib, x: lib.median(x), [_pts(1.0, 2.0, 2.0, 5.0)]),
+    Point("maximum.ties", lambda lib, a, b: lib.maximum(a, b),
+          [_pts(1.0, 2.0, 3.0), _pts(1.0, 3.0, 2.0)]),
+    Point("minimum.ties", lambda lib, a, b: lib.minimum(a, b),
+          [_pts(1.0, 2.0, 3.0), _pts(1.0, 3.0, 2.0)]),
+    Point("maximum.nan", lambda lib, a, b: lib.maximum(a, b), [_pts(NAN, 2.0), _pts(1.0, NAN)]),
+    Point("fmax.ties.nan", lambda lib, a, b: lib.fmax(a, b),
+          [_pts(1.0, NAN, 2.0), _pts(1.0, 2.0, NAN)]),
+    Point("fmin.ties.nan", lambda lib, a, b: lib.fmin(a, b),
+          [_pts(1.0, NAN, 2.0), _pts(1.0, 2.0, NAN)]),
+    Point("clamp.bounds", lambda lib, x: lib.clamp(x, -0.5, 0.5),
+          [_pts(-1.0, -0.5, 0.0, 0.5, 1.0)]),
+    Point("clamp.min.bound", lambda lib, x: x.clamp(min=0.0), [_pts(-1.0, 0.0, 1.0)]),
+    Point("clamp.tensor.ties", lambda lib, x, lo, hi: lib.clamp(x, lo, hi), [
+        _pts(*(v for v in (0.0, 1.0, 2.0) for _ in range(9))),
+        _pts(*(v for _ in range(3) for v in (0.0, 1.0, 2.0) for _ in range(3))),
+        _pts(*(v for _ in range(9) for v in (0.0, 1.0, 2.0)))]),
+    Point("prod.zero", lambda lib, x: lib.prod(x), [_pts(2.0, 0.0, 3.0)]),
+    Point("prod.two_zeros", lambda lib, x: lib.prod(x), [_pts(2.0, 0.0, 0.0)]),
+    Point("prod.dim.zero", lambda lib, x: lib.prod(x, 1), [_pts([2.0, 0.0, 3.0],
+                                                               [0.0, 0.0, 1.0])]),
+    Point("cumprod.zero", lambda lib, x: lib.cumprod(x, 0), [_pts(2.0, 0.0, 3.0, 0.0)]),
+    Point("norm.zero", lambda lib, x: lib.norm(x), [_pts(0.0, 0.0, 0.0)], second=False),
+    Point("std.constant", lambda lib, x: lib.std(x), [_pts(2.0, 2.0, 2.0)]),
+    Point("var.single", lambda lib, x: lib.var(x, correction=0), [_pts(2.0)]),
+    Point("logsumexp.neginf", lambda lib, x: lib.logsumexp(x, 0), [_pts(-INF, 0.0)]),
+    Point("nansum.nan", lambda lib, x: lib.nansum(x), [_pts(1.0, NAN, 2.0)]),
+    Point("nanmean.nan", lambda lib, x: lib.nanmean(x, 0), [_pts(1.0, NAN, 2.0)]),
+    Point("where.nan_branch", lambda lib, a, b: lib.where(a > 0, a, lib.log(b)),
+          [_pts(1.0, -1.0), _pts(-1.0, 2.0)]),
+    Point("sigmoid.tails", lambda lib, x: lib.sigmoid(x), [_pts(-800.0, 0.0, 800.0)]),
+    Point("tanh.tails", lambda lib, x: lib.tanh(x), [_pts(-400.0, 400.0)]),
+]

@@ -8,7 +8,16 @@ import warnings
 
 import numpy as np
 import pytest
-from op_specs import ALL_SPECS, BOOL_RESULTS, ERRORS, NONDIFF, cases
+from op_specs import (
+    ALL_SPECS,
+    BOOL_RESULTS,
+    ERRORS,
+    INPLACE,
+    INPLACE_ERRORS,
+    NONDIFF,
+    SINGULAR,
+    cases,
+)
 
 import tapegrad as tg
 
@@ -64,15 +73,92 @@ def test_integer_results_match_torch_and_never_require_grad(spec, shapes):
     assert not ours.requires_grad and ours.grad_fn is None
 
 
+def _assert_same_error(call_ours, call_theirs):
+    with pytest.raises(Exception) as theirs:
+        call_theirs()
+    with pytest.raises(Exception) as ours:
+        call_ours()
+    assert type(ours.value) is type(theirs.value)
+    assert str(ours.value) == str(theirs.value)
+
+
 @pytest.mark.parametrize("spec,shapes", cases(ERRORS))
 def test_refused_calls_raise_as_torch(spec, shapes):
     ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=False)
-    with pytest.raises(Exception) as theirs:
-        spec.call(torch, *torch_in)
-    with pytest.raises(Exception) as ours:
-        spec.call(tg, *ours_in)
-    assert type(ours.value) is type(theirs.value)
-    assert str(ours.value) == str(theirs.value)
+    _assert_same_error(lambda: spec.call(tg, *ours_in), lambda: spec.call(torch, *torch_in))
+
+
+def _run_inplace(lib, spec, arrays):
+    """Apply the in-place op to a non-leaf copy of the first input; return the modified
+    tensor, its version bump, and the gradients of every leaf (or the error raised)."""
+    leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+    target = leaves[0] * 1
+    before = target._version
+    out = spec.call(lib, target, *leaves[1:])
+    assert out is target
+    v = lib.tensor(np.random.default_rng(1).standard_normal(tuple(target.shape)))
+    try:
+        grads = lib.autograd.grad((target * v).sum(), leaves, allow_unused=True)
+    except Exception as e:      # torch has no derivative for some in-place ops (asinh_)
+        return target, target._version - before, e
+    return target, target._version - before, _zeros_if_none(grads, leaves)
+
+
+@pytest.mark.parametrize("spec,shapes", cases(INPLACE))
+def test_inplace_variant_matches_torch(spec, shapes):
+    arrays = _inputs(spec, shapes)
+    ours, bump_ours, grads_ours = _run_inplace(tg, spec, arrays)
+    theirs, bump_theirs, grads_theirs = _run_inplace(torch, spec, arrays)
+    assert_same(ours, theirs)
+    assert bump_ours == bump_theirs == 1
+    assert type(ours.grad_fn).__name__ == theirs.grad_fn.name()
+    if isinstance(grads_theirs, Exception):
+        assert type(grads_ours) is type(grads_theirs)
+        assert str(grads_ours) == str(grads_theirs)
+        return
+    for a, b in zip(grads_ours, grads_theirs):
+        assert_same(a, b)
+
+
+@pytest.mark.parametrize("spec,shapes", cases(INPLACE_ERRORS))
+def test_refused_inplace_raises_as_torch(spec, shapes):
+    arrays = _inputs(spec, shapes)
+    _assert_same_error(lambda: spec.call(tg, *[tg.tensor(a) for a in arrays]),
+                       lambda: spec.call(torch, *[torch.tensor(a) for a in arrays]))
+
+
+def _singular_run(lib, point):
+    inputs = [lib.tensor(a, requires_grad=True) for a in point.inputs]
+    out = point.call(lib, *inputs)
+    if not out.requires_grad:
+        return out, None, None
+    first = lib.autograd.grad(out.sum(), inputs, create_graph=True, allow_unused=True)
+    total = sum((g * (i + 2.0)).sum() for i, g in enumerate(first)
+                if g is not None and g.requires_grad)
+    second = None
+    if not isinstance(total, int):
+        second = _zeros_if_none(lib.autograd.grad(total, inputs, allow_unused=True), inputs)
+    return out, _zeros_if_none(first, inputs), second
+
+
+@pytest.mark.parametrize("point", [pytest.param(p, id=p.name) for p in SINGULAR])
+def test_singular_points_match_torch(point):
+    ours, first_ours, second_ours = _singular_run(tg, point)
+    theirs, first_theirs, second_theirs = _singular_run(torch, point)
+    assert_same(ours, theirs)
+    assert (first_ours is None) == (first_theirs is None)
+    for a, b in zip(first_ours or (), first_theirs or ()):
+        assert_same(a, b)
+    if not point.second:
+        return
+    # Where one side's gradient is constant (no graph: relu's mask, sign), the other's
+    # second derivative must be zero.
+    if second_theirs is None or second_ours is None:
+        for r in (second_ours, second_theirs):
+            assert r is None or all(not _np(t).any() for t in r)
+        return
+    for a, b in zip(second_ours, second_theirs):
+        assert_same(a, b)
 
 
 @pytest.mark.parametrize("spec,shapes", cases(BOOL_RESULTS))

@@ -575,7 +575,11 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     if node is not None and node._saved and any(v is old for v in node._saved):
         old._data = self._data.copy()          # the op needs the value from before the write
     _write(self, res._data, op_name)
-    if node is not None and node._saved:
+    if node is None:
+        # A non-differentiable op (logical_and_, ...): torch bumps the version but leaves
+        # the tensor's history as it was.
+        return self
+    if node._saved:
         _rebind_saved_result(node, res, self)
     if self._base is not None:
         _rebase_view(self, res)
@@ -583,8 +587,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         self._grad_fn = res._grad_fn
         self._output_nr = res._output_nr
         self._requires_grad = res._requires_grad or self._requires_grad
-    if node is not None:
-        self._counter.last_node_name = type(node).__name__
+    self._counter.last_node_name = type(node).__name__
     return self
 
 

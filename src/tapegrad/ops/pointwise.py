@@ -19,6 +19,7 @@ from .define import (
     Tensor,
     as_tensor_arg,
     binary,
+    camel,
     edge,
     formula,
     inplace,
@@ -277,7 +278,23 @@ def reciprocal(ns, g, result):
 
 def _compare(name: str, fn) -> Any:
     op = binary(name, fn, method=True, inplace_variant=False)
+    # In place, torch writes the result in self's dtype and records a node whose gradient
+    # is zero: <Name>Backward1 for a Tensor other, <Name>Backward0 for a number.
+    by_tensor = binary(name, fn, node=camel(name) + "Backward1", self=_zero_grad,
+                       other=_zero_grad, method=False, inplace_variant=False, register=False)
+    by_number = binary(name, fn, node=camel(name) + "Backward0", self=_zero_grad,
+                       method=False, inplace_variant=False, register=False)
+
+    def op_(self: Tensor, other: Any) -> Tensor:
+        return inplace(self, by_tensor if isinstance(other, Tensor) else by_number,
+                       name + "_", other)
+    op_.__name__ = name + "_"
+    tensor_method(name + "_")(op_)
     return op
+
+
+def _zero_grad(ns, g):
+    return ns.mul(g, 0)
 
 
 eq = _compare("eq", np.equal)
@@ -496,6 +513,10 @@ for _name, _fn in {
     "true_divide": true_divide, "negative": neg, "absolute": abs, "rsub": rsub,
 }.items():
     setattr(Tensor, _name, _fn)
+
+
+Tensor.negative_ = Tensor.neg_
+Tensor.absolute_ = Tensor.abs_
 
 
 def _inplace_method(fn, name):

@@ -13,7 +13,18 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
-from .define import Tensor, formula, inplace, tensor_method, unary
+from .define import (
+    Node,
+    Tensor,
+    camel,
+    edge,
+    formula,
+    inplace,
+    needs_grad,
+    record,
+    tensor_method,
+    unary,
+)
 from .pointwise import clamp, pow
 
 _make = Tensor._make
@@ -119,6 +130,38 @@ tensor_method("arctan")(atan)
 tensor_method("arcsinh")(asinh)
 tensor_method("arccosh")(acosh)
 tensor_method("arctanh")(atanh)
+
+
+class _NoInplaceDerivative(Node):
+    """torch records these in-place ops (asinh_ ...) but has no derivative for them."""
+
+    __slots__ = ()
+    op_name = ""
+
+    def backward(self, ns, grads):
+        raise NotImplementedError(f"the derivative for 'inplace version of {self.op_name}' is "
+                                  "not implemented.")
+
+
+def _inplace_without_derivative(op: Any) -> None:
+    name = op.__name__
+    node_cls = type(camel(name) + "Backward1", (_NoInplaceDerivative,),
+                    {"__slots__": (), "op_name": name})
+
+    def recorded(input: Tensor) -> Tensor:
+        out = op(input.detach())._data
+        if not needs_grad(input):
+            return _make(out)
+        return record(node_cls((edge(input),)), out)
+
+    def method(self: Tensor) -> Tensor:
+        return inplace(self, recorded, name + "_")
+    method.__name__ = name + "_"
+    tensor_method(name + "_", "arc" + name[1:] + "_")(method)
+
+
+for _op in (asinh, acosh, atanh):
+    _inplace_without_derivative(_op)
 
 
 # -- erf family --------------------------------------------------------------------------------
