@@ -222,6 +222,8 @@ class _SelectNode(Node):
 
     def backward(self, ns, grads):
         g = grads[0]
+        if not self.shape:              # a 0-d input selects itself
+            return (g,)
         if not self.keepdim:
             g = ns.unsqueeze(g, self.dim)
         return (ns.put_along(g, self.idx, self.dim, self.shape),)
@@ -549,6 +551,13 @@ class VarBackward0(_ReduceNode):
 
     def var_grad(self, ns, g, x):
         dof = self.count - self.correction
+        if dof <= 0 and (self.dims is None or not self.shape):
+            # torch, over all elements: inf * 0 is NaN where x is the mean, else inf; a
+            # constant, so nothing flows through it to a second derivative.
+            xa = ns.unwrap(x)
+            at_mean = xa == xa.mean(axis=self.dims, keepdims=True)
+            factor = np.where(at_mean, np.nan, np.inf).astype(ns.np_dtype(g))
+            return ns.mul(self.spread(ns, g), ns.constant(factor))
         with np.errstate(all="ignore"):
             scale = 2.0 / dof if dof > 0 else math.inf
         return ns.mul(ns.mul(self.spread(ns, g), self.centred(ns, x)), scale)
@@ -807,6 +816,8 @@ class CumsumBackward0(Node):
 
     def backward(self, ns, grads):
         g = grads[0]
+        if self.dim is None:            # 0-d input: the running sum is the input itself
+            return (g if ns.np_dtype(g) == self.dtype else ns.cast(g, self.dtype),)
         total = ns.sum(g, (self.dim,), True)
         rev = ns.add(ns.sub(total, ns.cumsum(g, self.dim)), g)
         if ns.np_dtype(rev) != self.dtype:
@@ -822,9 +833,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if not needs_grad(input):
         return _make(out)
     node = CumsumBackward0((edge(input),))
-    node.dim, node.dtype = d if a.ndim else 0, input._data.dtype
-    if a.ndim == 0:
-        node.dim = ()
+    node.dim, node.dtype = d if a.ndim else None, input._data.dtype
     return record(node, out)
 
 
