@@ -238,6 +238,7 @@ ERRORS = [
     Spec("max.empty", lambda lib, x: lib.max(x), [((0,),)]),
     Spec("amin.empty_dim", lambda lib, x: lib.amin(x, 0), [((0, 3),)]),
     Spec("clamp.mixed_bounds", lambda lib, x, lo: lib.clamp(x, lo, 3.0), [((3,), (3,))]),
+    Spec("clip.mixed_bounds", lambda lib, x, hi: lib.clip(x, -1, hi), [((3,), (3,))]),
     Spec("clamp.no_bounds", lambda lib, x: lib.clamp(x), [((3,),)]),
     Spec("div.bad_mode", lambda lib, a: lib.div(a, 2.0, rounding_mode="round"), [((3,),)]),
     Spec("sum.bad_dim", lambda lib, x: x.sum(2), [((2, 3),)]),

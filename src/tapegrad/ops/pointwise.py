@@ -414,10 +414,19 @@ class ClampBackward0(Node):
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """torch.clamp(input, min=None, max=None)"""
+    return _clamp(input, min, max, "clamp")
+
+
+def clip(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """torch.clip(input, min=None, max=None): alias of clamp."""
+    return _clamp(input, min, max, "clip")
+
+
+def _clamp(input: Tensor, min: Any, max: Any, name: str) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_tensor(input, min, max)
+        return _clamp_tensor(input, min, max, name)
     a = input._data
     if a.dtype.kind in "iub" and (isinstance(min, builtins.float) or
                                   isinstance(max, builtins.float)):
@@ -437,11 +446,11 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     return record(node, out)
 
 
-def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
+def _clamp_tensor(input: Tensor, min: Any, max: Any, name: str) -> Tensor:
     if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
         got = ", ".join(type(v).__name__ for v in (input, min, max) if v is not None)
         raise TypeError(
-            f"clamp() received an invalid combination of arguments - got ({got}), but expected "
+            f"{name}() received an invalid combination of arguments - got ({got}), but expected "
             "one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
             "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = "
             "None)\n")
@@ -466,8 +475,8 @@ def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
     return record(node, out)
 
 
-clip = clamp
-tensor_method("clamp", "clip")(clamp)
+tensor_method("clamp")(clamp)
+tensor_method("clip")(clip)
 
 
 @tensor_method("clamp_", "clip_")
