@@ -230,7 +230,7 @@ ALL_SPECS = UNARY + BINARY + REDUCTIONS
 
 # Calls torch refuses: tapegrad must raise the same exception type with the same message.
 ERRORS = [
-    *(s for n in ("maximum", "minimum", "fmax", "fmin", "atan2", "hypot")
+    *(s for n in ("maximum", "minimum", "fmax", "fmin", "atan2", "arctan2", "hypot")
       for s in _refuses_numbers(n)),
     Spec("argmax.empty", lambda lib, x: lib.argmax(x), [((0,),)]),
     Spec("argmin.empty", lambda lib, x: x.argmin(), [((2, 0),)]),
@@ -245,6 +245,21 @@ ERRORS = [
     Spec("add.broadcast", lambda lib, a, b: a + b, [((2, 3), (2,))]),
     Spec("pow.int_negative", lambda lib, a: lib.pow((a * 3).long(), -1), [((3,),)]),
     Spec("maximum.broadcast", lambda lib, a, b: lib.maximum(a, b), [((4,), (3,))]),
+]
+
+# Ops returning (values, indices) named tuples, or a plain pair: compared by repr (type
+# name, field names, values, dtypes and grad_fns at once).
+TUPLES = [
+    Spec("max.dim", lambda lib, x: lib.max(x, 1), DIM_SHAPES[:1]),
+    Spec("min.dim.keep", lambda lib, x: x.min(0, keepdim=True), DIM_SHAPES[:1]),
+    Spec("median.dim", lambda lib, x: lib.median(x, -1), DIM_SHAPES[:2]),
+    Spec("sort", lambda lib, x: lib.sort(x, 0, descending=True), DIM_SHAPES[:2]),
+    Spec("topk", lambda lib, x: lib.topk(x, 2), DIM_SHAPES[:2]),
+    Spec("kthvalue", lambda lib, x: lib.kthvalue(x, 2, 0), DIM_SHAPES[:2]),
+    Spec("cummax", lambda lib, x: lib.cummax(x, 0), DIM_SHAPES[:2]),
+    Spec("cummin", lambda lib, x: x.cummin(-1), DIM_SHAPES[:2]),
+    Spec("var_mean", lambda lib, x: lib.var_mean(x, 1), DIM_SHAPES[:1]),
+    Spec("std_mean", lambda lib, x: lib.std_mean(x, correction=0), DIM_SHAPES[:2]),
 ]
 
 # Ops returning a Python bool.
@@ -294,6 +309,7 @@ INPLACE = [
     Spec("clip_.tensor", lambda lib, x, lo: x.clip_(lo, lo + 1.0), INPLACE_BINARY_SHAPES[:2]),
     Spec("square_", _method_("square_"), UNARY_SHAPES[:3]),
     Spec("negative_", _method_("negative_"), UNARY_SHAPES[:3]),
+    Spec("arctan2_", _method_("arctan2_"), INPLACE_BINARY_SHAPES, ("real", "nonzero")),
     Spec("absolute_", _method_("absolute_"), UNARY_SHAPES[:3], "nonzero"),
     *(Spec(n + "_", _method_(n + "_"), INPLACE_BINARY_SHAPES)
       for n in ("eq", "ne", "lt", "le", "gt", "ge")),
@@ -310,6 +326,7 @@ INPLACE_ERRORS = [
     Spec("add_.grows", _method_("add_"), [((2, 1), (1, 3))]),
     Spec("mul_.grows", _method_("mul_"), [((3,), (2, 3))]),
     Spec("atan2_.scalar", _method_("atan2_", 1.5), [((3,),)]),
+    Spec("arctan2_.scalar", _method_("arctan2_", 1.5), [((3,),)]),
     Spec("hypot_.scalar", _method_("hypot_", 2), [((3,),)]),
 ]
 

@@ -16,6 +16,7 @@ from op_specs import (
     INPLACE_ERRORS,
     NONDIFF,
     SINGULAR,
+    TUPLES,
     cases,
 )
 
@@ -159,6 +160,14 @@ def test_singular_points_match_torch(point):
         return
     for a, b in zip(second_ours, second_theirs):
         assert_same(a, b)
+
+
+@pytest.mark.parametrize("spec,shapes", cases(TUPLES))
+def test_tuple_results_match_torch(spec, shapes):
+    ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=True)
+    ours, theirs = spec.call(tg, *ours_in), spec.call(torch, *torch_in)
+    assert type(ours).__name__ == type(theirs).__name__
+    assert repr(ours) == repr(theirs)
 
 
 @pytest.mark.parametrize("spec,shapes", cases(BOOL_RESULTS))

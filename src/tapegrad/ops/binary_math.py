@@ -80,14 +80,18 @@ def _atan2_weight(ns, self, other):
     return ns.where(zero, ns.mul(r2, 0), ns.div(1.0, ns.where(zero, ns.add(r2, 1), r2)))
 
 
-atan2 = binary("atan2", lambda a, b: np.arctan2(a, b), to_float=True, tensors_only=True,
-               self=lambda ns, g, self, other: ns.mul(g, ns.mul(other,
-                                                                _atan2_weight(ns, self, other))),
-               other=lambda ns, g, self, other: ns.mul(g, ns.mul(ns.neg(self),
-                                                                 _atan2_weight(ns, self, other))))
-arctan2 = atan2
-tensor_method("arctan2")(Tensor.atan2)
-tensor_method("arctan2_")(Tensor.atan2_)
+def _atan2(name: str, register: bool) -> Any:
+    # torch's arctan2 names itself in its errors but records Atan2Backward0.
+    return binary(name, np.arctan2, node="Atan2Backward0", to_float=True, tensors_only=True,
+                  register=register,
+                  self=lambda ns, g, self, other: ns.mul(g, ns.mul(
+                      other, _atan2_weight(ns, self, other))),
+                  other=lambda ns, g, self, other: ns.mul(g, ns.mul(
+                      ns.neg(self), _atan2_weight(ns, self, other))))
+
+
+atan2 = _atan2("atan2", register=True)
+arctan2 = _atan2("arctan2", register=False)
 
 hypot = binary("hypot", np.hypot, tensors_only=True,
                self=lambda ns, g, self, result: ns.mul(g, ns.div(self, result)),
