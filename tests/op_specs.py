@@ -222,8 +222,6 @@ NONDIFF = [
     Spec("all.dim", lambda lib, x: lib.all(x > -1, -1, True), DIM_SHAPES, grad=False),
     Spec("count_nonzero.dim", lambda lib, x: lib.count_nonzero(x > 0, 0), DIM_SHAPES,
          grad=False),
-    Spec("floor_divide", lambda lib, a, b: lib.floor_divide(a, b), BINARY_SHAPES, "nonzero",
-         grad=False),
 ]
 
 ALL_SPECS = UNARY + BINARY + REDUCTIONS
@@ -309,6 +307,8 @@ INPLACE = [
     Spec("clip_.tensor", lambda lib, x, lo: x.clip_(lo, lo + 1.0), INPLACE_BINARY_SHAPES[:2]),
     Spec("square_", _method_("square_"), UNARY_SHAPES[:3]),
     Spec("negative_", _method_("negative_"), UNARY_SHAPES[:3]),
+    Spec("floor_divide_", _method_("floor_divide_"), INPLACE_BINARY_SHAPES, "nonzero"),
+    Spec("floor_divide_.scalar", _method_("floor_divide_", 0.5), UNARY_SHAPES[:3]),
     Spec("arctan2_", _method_("arctan2_"), INPLACE_BINARY_SHAPES, ("real", "nonzero")),
     Spec("absolute_", _method_("absolute_"), UNARY_SHAPES[:3], "nonzero"),
     *(Spec(n + "_", _method_(n + "_"), INPLACE_BINARY_SHAPES)
@@ -319,6 +319,14 @@ INPLACE = [
     *(Spec(n + "_", _method_(n + "_"), INPLACE_BINARY_SHAPES)
       for n in ("logical_and", "logical_or", "logical_xor")),
     Spec("logical_not_", _method_("logical_not_"), UNARY_SHAPES[:3]),
+]
+
+# Recorded, but with no derivative: forward, grad_fn name and the error backward raises
+# must match torch's.
+NO_DERIVATIVE = [
+    Spec("floor_divide", lambda lib, a, b: lib.floor_divide(a, b), BINARY_SHAPES, "nonzero"),
+    Spec("floor_divide.scalar", lambda lib, a: a // 0.5, UNARY_SHAPES[:3]),
+    Spec("floor_divide.rscalar", lambda lib, a: 3 // a, UNARY_SHAPES[:3], "nonzero"),
 ]
 
 # In place, these must be refused as torch refuses them.

@@ -152,14 +152,47 @@ def fmod(input: Tensor, other: Any) -> Tensor:
     return _fmod_ts(input, other)
 
 
+class _NoDerivative(Node):
+    """What torch records for an op without a derivative: backward raises."""
+
+    __slots__ = ("op",)
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+    def backward(self, ns, grads):
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+NoDerivative = type("NotImplemented", (_NoDerivative,), {"__slots__": ()})
+
+
+def _floor_divide(input: Tensor, other: Any, op: str) -> Tensor:
+    out = div(input.detach() if isinstance(input, Tensor) else input,
+              other.detach() if isinstance(other, Tensor) else other, rounding_mode="floor")
+    if not needs_grad(input, other):
+        return out
+    node = NoDerivative((edge(input), edge(other)))
+    node.op = op
+    return record(node, out._data)
+
+
 def floor_divide(input: Tensor, other: Any) -> Tensor:
-    """torch.floor_divide(input, other). Differs from torch: the result never requires grad
-    (torch records a node whose backward is not implemented)."""
-    return div(input, other, rounding_mode="floor").detach()
+    """torch.floor_divide(input, other): division rounded down. Records a node whose
+    backward raises, as torch does."""
+    return _floor_divide(input, other, "floor_divide")
 
 
-for _name, _fn in {"remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,
-                   "__mod__": remainder, "__floordiv__": floor_divide}.items():
+def _floor_divide_inplace(input: Tensor, other: Any) -> Tensor:
+    return _floor_divide(input, other, "floor_divide_")
+
+
+def floor_divide_(self: Tensor, other: Any) -> Tensor:
+    return inplace(self, _floor_divide_inplace, "floor_divide_", other)
+
+
+for _name, _fn in {"remainder": remainder, "fmod": fmod, "__mod__": remainder,
+                   "__floordiv__": floor_divide}.items():
     tensor_method(_name)(_fn)
     if not _name.startswith("__"):
         def _make_inplace(fn, name):
@@ -171,7 +204,8 @@ for _name, _fn in {"remainder": remainder, "fmod": fmod, "floor_divide": floor_d
 Tensor.__rmod__ = lambda self, other: remainder(as_tensor_arg(other), self)
 Tensor.__rfloordiv__ = lambda self, other: floor_divide(as_tensor_arg(other), self)
 Tensor.__imod__ = lambda self, other: inplace(self, remainder, "remainder_", other)
-Tensor.__ifloordiv__ = lambda self, other: inplace(self, floor_divide, "floor_divide_", other)
+tensor_method("floor_divide")(floor_divide)
+tensor_method("floor_divide_", "__ifloordiv__")(floor_divide_)
 
 
 # -- logical and bitwise (never differentiable) ----------------------------------------------------
