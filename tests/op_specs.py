@@ -272,6 +272,24 @@ BOOL_RESULTS = [
 ]
 
 
+INTEGER_DTYPES = [np.int64, np.int32, np.uint8, np.bool_]
+
+
+def integer_inputs(spec: Spec, dtype: Any) -> list:
+    """Small integers (or bools) of the spec's most interesting shapes."""
+    rng = np.random.default_rng(0)
+    shapes = spec.shapes[1] if len(spec.shapes) > 1 else spec.shapes[0]
+    arrays = [np.round(rng.standard_normal(s) * 3) for s in shapes]
+    return [(np.abs(a) if dtype is np.uint8 else a).astype(dtype) for a in arrays]
+
+
+def integer_cases(specs: list) -> list:
+    """(spec, dtype) pairs: every op on integer and bool inputs."""
+    import pytest
+    return [pytest.param(s, dt, id=f"{s.name}-{np.dtype(dt).name}")
+            for s in specs for dt in INTEGER_DTYPES]
+
+
 def cases(specs: list) -> list:
     """(spec, shapes) pairs with readable ids, for pytest parametrisation."""
     import pytest

@@ -19,6 +19,8 @@ from op_specs import (
     SINGULAR,
     TUPLES,
     cases,
+    integer_cases,
+    integer_inputs,
 )
 
 import tapegrad as tg
@@ -185,6 +187,25 @@ def test_bool_results_match_torch(spec, shapes):
     ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=True)
     ours, theirs = spec.call(tg, *ours_in), spec.call(torch, *torch_in)
     assert type(ours) is bool and ours == theirs
+
+
+@pytest.mark.parametrize("spec,dtype", integer_cases(ALL_SPECS + NONDIFF))
+def test_integer_and_bool_inputs_match_torch(spec, dtype):
+    """Type promotion (int -> float for floating ops, kept for others) and the dtypes each
+    kernel refuses, with torch's exception and message."""
+    arrays = integer_inputs(spec, dtype)
+    results = []
+    for lib in (tg, torch):
+        try:
+            results.append(spec.call(lib, *[lib.tensor(a) for a in arrays]))
+        except Exception as e:
+            results.append(e)
+    ours, theirs = results
+    if isinstance(theirs, Exception):
+        assert type(ours) is type(theirs) and str(ours) == str(theirs)
+    else:
+        assert not isinstance(ours, Exception), ours
+        assert_same(ours, theirs)
 
 
 def _grads(lib, spec, inputs, seed, create_graph=False):

@@ -26,7 +26,7 @@ from .define import (
     tensor_method,
     unary,
 )
-from .pointwise import div, le, lt
+from .pointwise import div, kernel_missing, le, lt, refusing
 from .unary_math import isnan
 
 _make = Tensor._make
@@ -93,7 +93,7 @@ def _atan2(name: str, register: bool) -> Any:
 atan2 = _atan2("atan2", register=True)
 arctan2 = _atan2("arctan2", register=False)
 
-hypot = binary("hypot", np.hypot, tensors_only=True,
+hypot = binary("hypot", refusing("hypot_cpu", "biu", np.hypot), tensors_only=True,
                self=lambda ns, g, self, result: ns.mul(g, ns.div(self, result)),
                other=lambda ns, g, other, result: ns.mul(g, ns.div(other, result)))
 
@@ -107,7 +107,12 @@ def _quiet_binary(fn):
     return forward
 
 
+def _refuse_bool(kernel: str):
+    return lambda fn: refusing(kernel, "b", fn)
+
+
 def _int_checked(fn, name):
+    @_refuse_bool(name + "_cpu")
     def forward(a, b):
         if np.result_type(a, b).kind in "iu" and np.any(np.asarray(b) == 0):
             raise RuntimeError("ZeroDivisionError")
@@ -328,6 +333,10 @@ def _ternary(node_cls: type, inputs: tuple, value: Any, forward) -> Tensor:
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """torch.lerp(input, end, weight): input + weight * (end - input)"""
+    dtype = input._data.dtype
+    if dtype.kind in "biu":
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise kernel_missing(kernel, dtype)
     if isinstance(weight, Tensor):
         return _ternary(LerpBackward1, (input, end, weight), None,
                         lambda a, b, w: a + w * (b - a))
@@ -337,6 +346,11 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """torch.addcmul(input, tensor1, tensor2, *, value=1): input + value * tensor1 * tensor2"""
+    dtype = _dt.result_np_dtype(tuple(t._data for t in (input, tensor1, tensor2)))
+    if dtype.kind == "b":
+        raise kernel_missing("addcmul_cpu_out", dtype)
+    if dtype.kind in "iu":
+        value = builtins.int(value)     # torch casts the scale to the integer result type
     return _ternary(AddcmulBackward0, (input, tensor1, tensor2), value,
                     lambda a, b, c: a + value * b * c)
 
@@ -345,7 +359,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     """torch.addcdiv(input, tensor1, tensor2, *, value=1): input + value * tensor1 / tensor2"""
     if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
         raise RuntimeError(
-            "Integer division with addcdiv is no longer supported, and in a future release "
+            "Integer division with addcdiv is no longer supported, and in a future  release "
             "addcdiv will perform a true division of tensor1 and tensor2. The historic "
             "addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / "
             "tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "

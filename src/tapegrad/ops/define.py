@@ -397,6 +397,11 @@ def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: b
                 and kind == "b"):
             dt = _dt.result_np_dtype((a,), (other,))
             a = a.astype(dt)
+        elif kind in "iu" and isinstance(other, builtins.int) and not (
+                np.iinfo(a.dtype).min <= other <= np.iinfo(a.dtype).max):
+            # torch casts an out-of-range Python int to the tensor's type, wrapping
+            # around (uint8 > -1 compares with 255); NumPy would refuse it.
+            b = np.array(other % (1 << 64), dtype=np.uint64).astype(a.dtype)
     elif isinstance(other, np.generic):
         b = other
     else:

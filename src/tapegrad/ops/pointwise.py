@@ -32,6 +32,25 @@ from .define import (
 
 _make = Tensor._make
 
+
+def kernel_missing(kernel: str, dtype: np.dtype) -> NotImplementedError:
+    """torch's error for a CPU kernel that has no implementation for ``dtype``."""
+    return NotImplementedError(f'"{kernel}" not implemented for '
+                               f"'{_dt.from_numpy_dtype(dtype).scalar_name}'")
+
+
+def refusing(kernel: str, kinds: str, fn: Any) -> Any:
+    """A NumPy forward that raises, as torch's ``kernel`` does, for dtype kinds it lacks
+    (``"b"`` bool, ``"biu"`` bool and integers)."""
+    def forward(*arrays: Any) -> Any:
+        dtype = np.result_type(*arrays)
+        if dtype.kind in kinds:
+            raise kernel_missing(kernel, dtype)
+        return fn(*arrays)
+    forward.__name__ = getattr(fn, "__name__", kernel)
+    return forward
+
+
 # -- arithmetic --------------------------------------------------------------------------
 
 _add = binary("add", np.add, self=lambda ns, g: g, other=lambda ns, g: g, method=False,
@@ -52,8 +71,35 @@ _rsub = binary("rsub", lambda a, b: np.subtract(b, a), node="RsubBackward1",
                inplace_variant=False)
 
 
+def _check_alpha(input: Any, other: Any, alpha: Any) -> None:
+    tensors = tuple(t._data for t in (input, other) if isinstance(t, Tensor))
+    scalars = tuple(v for v in (input, other) if not isinstance(v, Tensor))
+    kind = _dt.result_np_dtype(tensors, scalars).kind
+    if isinstance(alpha, builtins.bool) and kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if kind in "biu" and isinstance(alpha, builtins.float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
+def _is_bool(x: Any) -> bool:
+    return isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
+
+
+def _check_bool_sub(input: Any, other: Any) -> None:
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+
+
 def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.add(input, other, *, alpha=1): input + alpha * other"""
+    if alpha != 1 or isinstance(alpha, builtins.bool):
+        _check_alpha(input, other, alpha)
     if alpha != 1:
         other = mul(as_tensor_arg(other), alpha) if not isinstance(other, Tensor) else mul(
             other, alpha)
@@ -62,10 +108,9 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.sub(input, other, *, alpha=1): input - alpha * other"""
-    if isinstance(input, Tensor) and input._data.dtype == np.bool_ and (
-            isinstance(other, Tensor) and other._data.dtype == np.bool_):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    _check_bool_sub(input, other)
+    if alpha != 1 or isinstance(alpha, builtins.bool):
+        _check_alpha(input, other, alpha)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _sub(input, other)
@@ -73,6 +118,7 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.rsub(input, other): other - alpha * input"""
+    _check_bool_sub(input, other)
     if alpha != 1:
         input = mul(input, alpha)
     return _rsub(input, other)
@@ -90,7 +136,12 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
                      f"found '{rounding_mode}'")
 
 
+def _refuse_bool(kernel: str) -> Any:
+    return lambda fn: refusing(kernel, "b", fn)
+
+
 def _int_or_float_div(rounder):
+    @_refuse_bool("div_trunc_cpu" if rounder is np.trunc else "div_floor_cpu")
     def forward(a, b):
         if np.result_type(a, b).kind in "iu":
             if rounder is np.floor:
@@ -143,7 +194,22 @@ def _pow_other_grad(ns, g, self, result):
 
 _pow_tensor_scalar = binary("pow", np.power, node="PowBackward0", self=_pow_scalar_grad,
                             method=False, inplace_variant=False, register=False)
-_pow_tensor_tensor = binary("pow", np.power, node="PowBackward1", self=_pow_self_grad,
+def _power(a: Any, b: Any) -> Any:
+    """np.power, but integers to negative integer powers give torch's values (1 for a base
+    of 1, +-1 for -1, else 0) instead of an error."""
+    dtype = np.result_type(a, b)
+    if dtype.kind == "b":
+        raise kernel_missing("pow", dtype)
+    if dtype.kind not in "iu" or not np.any(np.asarray(b) < 0):
+        return np.power(a, b)
+    neg = np.asarray(b) < 0
+    out = np.power(a, np.where(neg, 0, b))
+    odd = np.asarray(b) % 2 == 1
+    at_neg = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(neg, at_neg, out).astype(dtype)
+
+
+_pow_tensor_tensor = binary("pow", _power, node="PowBackward1", self=_pow_self_grad,
                             other=_pow_other_grad, method=False, inplace_variant=False,
                             register=False)
 
@@ -196,7 +262,15 @@ def pow_(self: Tensor, exponent: Any) -> Tensor:
 # -- unary math ------------------------------------------------------------------------------
 
 
-@unary(np.negative, to_float=False)
+def _negative(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return np.negative(a)
+
+
+@unary(_negative, name="neg", to_float=False)
 def neg(ns, g):
     return ns.neg(g)
 
@@ -243,7 +317,9 @@ def sigmoid(ns, g, result):
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind != "b" else x
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return np.maximum(x, 0, dtype=x.dtype)
 
 
 @unary(_relu, to_float=False)
@@ -251,12 +327,16 @@ def relu(ns, g, result):
     return ns.mul(g, ns.gt(result, 0))
 
 
-@unary(np.abs, to_float=False)
+@unary(refusing("abs_cpu", "b", np.abs), name="abs", to_float=False)
 def abs(ns, g, self):
     return ns.mul(g, ns.sign(self))
 
 
-@unary(np.sign, to_float=False)
+def _sign(a: np.ndarray) -> np.ndarray:
+    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+
+
+@unary(_sign, name="sign", to_float=False)
 def sign(ns, g):
     return ns.mul(g, 0)
 

@@ -31,7 +31,7 @@ from .define import (
     wrap_dim,
     wrap_dims,
 )
-from .pointwise import div
+from .pointwise import div, kernel_missing
 from .reduction import _kept_shape, _ReduceNode, sum
 
 _make = Tensor._make
@@ -317,6 +317,8 @@ def _max_min(input, dim, keepdim, name):
 def _arg_reduce(name: str, arg: Any):
     def op(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
         a = input._data
+        if a.dtype == np.bool_:
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
             if a.size == 0:
                 raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -342,6 +344,8 @@ argmin = _arg_reduce("argmin", _argmin_nan)
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """torch.median(input) (lower median) / torch.median(input, dim, keepdim=False)"""
     a = input._data
+    if a.dtype == np.bool_:
+        raise kernel_missing("median_cpu" if dim is None else "median_out", a.dtype)
     if dim is None:
         if a.size == 0:
             return _make(np.asarray(np.nan, dtype=a.dtype))
@@ -372,11 +376,15 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
 
 def _argsort_array(a: np.ndarray, d: int, descending: bool) -> np.ndarray:
     if descending:
-        # Stable descending order: sort the reversed keys, NaN first (torch: NaN is largest).
-        key = -a if a.dtype.kind in "fiu" and a.dtype.kind != "u" else None
-        if key is not None:
-            return np.argsort(key, axis=d, kind="stable")
-        return np.flip(np.argsort(np.flip(a, d), axis=d, kind="stable"), d)
+        # Stable descending order: sort keys that reverse the order (NaN first: torch's NaN
+        # is the largest), so ties keep their original order.
+        if a.dtype.kind == "b":
+            key = ~a
+        elif a.dtype.kind == "u":
+            key = np.iinfo(a.dtype).max - a
+        else:
+            key = -a
+        return np.argsort(key, axis=d, kind="stable")
     return np.argsort(a, axis=d, kind="stable")
 
 
@@ -393,6 +401,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
          ) -> ReturnType:
     """torch.topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)"""
     a = input._data
+    if a.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = wrap_dim(dim, a.ndim) if a.ndim else 0
     n = a.shape[d] if a.ndim else 1
     if not 0 <= k <= n:
@@ -407,6 +417,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ReturnType:
     """torch.kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)"""
+    if input._data.dtype == np.bool_:
+        raise kernel_missing("kthvalue_cpu", input._data.dtype)
     def pick(x, axis):
         if not 1 <= k <= x.shape[axis]:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
@@ -606,8 +618,8 @@ def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
     dim, correction = _parse_correction(dim, unbiased, correction)
     a = input._data
     if a.dtype.kind not in "fc":
-        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. "
-                           f"Got {input.dtype.scalar_name} instead.")
+        which = f"{name}_mean" if with_mean else "std and var"
+        raise RuntimeError(f"{which} only support floating point and complex dtypes")
     dims = _reduce_dims(a, dim)
     out, n = _var_forward(a, dims if dims != () else (), correction, keepdim, name)
     if name == "std":

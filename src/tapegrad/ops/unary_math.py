@@ -25,7 +25,7 @@ from .define import (
     tensor_method,
     unary,
 )
-from .pointwise import clamp, pow
+from .pointwise import clamp, kernel_missing, pow, refusing
 
 _make = Tensor._make
 _LN2 = math.log(2.0)
@@ -249,13 +249,15 @@ def _zero_grad(ns, g):
     return ns.mul(g, 0)
 
 
-floor = unary(np.floor, name="floor", to_float=False)(_zero_grad)
-ceil = unary(np.ceil, name="ceil", to_float=False)(_zero_grad)
-trunc = unary(np.trunc, name="trunc", to_float=False)(_zero_grad)
+floor = unary(refusing("floor_vml_cpu", "b", np.floor), name="floor",
+              to_float=False)(_zero_grad)
+ceil = unary(refusing("ceil_vml_cpu", "b", np.ceil), name="ceil", to_float=False)(_zero_grad)
+trunc = unary(refusing("trunc_vml_cpu", "b", np.trunc), name="trunc",
+              to_float=False)(_zero_grad)
 fix = trunc
 tensor_method("fix")(trunc)
-_round0 = unary(np.round, name="round", to_float=False, method=False,
-                inplace_variant=False)(_zero_grad)
+_round0 = unary(refusing("round_vml_cpu", "b", np.round), name="round", to_float=False,
+                method=False, inplace_variant=False)(_zero_grad)
 
 
 def _round_decimals_forward(decimals: int):
@@ -277,8 +279,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
                    to_float=False, method=False, inplace_variant=False)(_zero_grad)
         _ROUND_DECIMALS[decimals] = op
     if input._data.dtype.kind in "biu":
-        raise RuntimeError('"round_decimals" not implemented for '
-                           f"'{input.dtype.scalar_name}'")
+        raise kernel_missing("round_cpu", input._data.dtype)
     return op(input)
 
 
@@ -291,7 +292,7 @@ def round_(self: Tensor, *, decimals: int = 0) -> Tensor:
     return inplace(self, round, "round_", decimals=decimals)
 
 
-@unary(lambda a: a - np.trunc(a), to_float=False)
+@unary(refusing("frac_cpu", "biu", lambda a: a - np.trunc(a)), name="frac", to_float=False)
 def frac(ns, g):
     return g
 
