@@ -109,6 +109,8 @@ BINARY = [
     Spec("add.alpha", lambda lib, a, b: lib.add(a, b, alpha=2.5), BINARY_SHAPES),
     Spec("sub.alpha", lambda lib, a, b: lib.sub(a, b, alpha=-0.5), BINARY_SHAPES),
     Spec("rsub.scalar", lambda lib, a: 2.0 - a, UNARY_SHAPES[:3]),
+    Spec("rsub.tensor", lambda lib, a, b: lib.rsub(a, b), BINARY_SHAPES),
+    Spec("rsub.alpha", lambda lib, a, b: lib.rsub(a, b, alpha=2.0), BINARY_SHAPES[:2]),
     Spec("rdiv.scalar", lambda lib, a: 2.0 / a, UNARY_SHAPES[:3], "nonzero"),
     Spec("rpow.scalar", lambda lib, a: 2.0 ** a, UNARY_SHAPES[:3]),
     Spec("div.trunc", lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"), BINARY_SHAPES,

@@ -66,12 +66,19 @@ _div = binary("div", np.true_divide, to_float=True,
                                                                ns.mul(other, other))),
               method=False, inplace_variant=False)
 # ``1 - x``: torch records the reversed subtraction as its own node.
-_rsub = binary("rsub", lambda a, b: np.subtract(b, a), node="RsubBackward1",
-               self=lambda ns, g: ns.neg(g), other=lambda ns, g: g, method=False,
-               inplace_variant=False)
+def _rsub_op(node: str, register: bool) -> Any:
+    return binary("rsub", lambda a, b: np.subtract(b, a), node=node,
+                  self=lambda ns, g: ns.neg(g), other=lambda ns, g: g, method=False,
+                  inplace_variant=False, register=register)
+
+
+_rsub = _rsub_op("RsubBackward1", register=True)                 # other is a number
+_rsub_tensor = _rsub_op("RsubBackward0", register=False)         # other is a Tensor
 
 
 def _check_alpha(input: Any, other: Any, alpha: Any) -> None:
+    if alpha == 1 and not isinstance(alpha, builtins.bool):
+        return
     tensors = tuple(t._data for t in (input, other) if isinstance(t, Tensor))
     scalars = tuple(v for v in (input, other) if not isinstance(v, Tensor))
     kind = _dt.result_np_dtype(tensors, scalars).kind
@@ -98,8 +105,7 @@ def _check_bool_sub(input: Any, other: Any) -> None:
 
 def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.add(input, other, *, alpha=1): input + alpha * other"""
-    if alpha != 1 or isinstance(alpha, builtins.bool):
-        _check_alpha(input, other, alpha)
+    _check_alpha(input, other, alpha)
     if alpha != 1:
         other = mul(as_tensor_arg(other), alpha) if not isinstance(other, Tensor) else mul(
             other, alpha)
@@ -109,8 +115,7 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.sub(input, other, *, alpha=1): input - alpha * other"""
     _check_bool_sub(input, other)
-    if alpha != 1 or isinstance(alpha, builtins.bool):
-        _check_alpha(input, other, alpha)
+    _check_alpha(input, other, alpha)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _sub(input, other)
@@ -119,9 +124,10 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.rsub(input, other): other - alpha * input"""
     _check_bool_sub(input, other)
+    _check_alpha(input, other, alpha)
     if alpha != 1:
         input = mul(input, alpha)
-    return _rsub(input, other)
+    return (_rsub_tensor if isinstance(other, Tensor) else _rsub)(input, other)
 
 
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
