@@ -508,11 +508,31 @@ def clip(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     return _clamp(input, min, max, "clip")
 
 
-def _clamp(input: Tensor, min: Any, max: Any, name: str) -> Tensor:
+def _mixed_bounds(name: str, args: tuple, method: bool) -> TypeError:
+    """torch's argument-parser error for a Tensor bound beside a number bound. Positional
+    calls only: keyword calls get the same text here (torch words those differently)."""
+    got = ", ".join(type(v).__name__ for v in args)
+    if method:
+        marked = ", ".join(f"!{type(v).__name__}!" for v in args)
+        why = f"      didn't match because some of the arguments have invalid types: ({marked})\n"
+        overloads = (f" * (Tensor min = None, Tensor max = None)\n{why}"
+                     f" * (Number min = None, Number max = None)\n{why}")
+    else:
+        overloads = (" * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
+                     "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor "
+                     "out = None)\n")
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                     f"but expected one of:\n{overloads}")
+
+
+def _clamp(input: Tensor, min: Any, max: Any, name: str, method: bool = False) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_tensor(input, min, max, name)
+        if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+            args = (min, max) if method else (input, min, max)
+            raise _mixed_bounds(name, tuple(v for v in args if v is not None), method)
+        return _clamp_tensor(input, min, max)
     a = input._data
     if a.dtype.kind in "iub" and (isinstance(min, builtins.float) or
                                   isinstance(max, builtins.float)):
@@ -532,14 +552,7 @@ def _clamp(input: Tensor, min: Any, max: Any, name: str) -> Tensor:
     return record(node, out)
 
 
-def _clamp_tensor(input: Tensor, min: Any, max: Any, name: str) -> Tensor:
-    if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
-        got = ", ".join(type(v).__name__ for v in (input, min, max) if v is not None)
-        raise TypeError(
-            f"{name}() received an invalid combination of arguments - got ({got}), but expected "
-            "one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
-            "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = "
-            "None)\n")
+def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
     bounds = [b for b in (min, max) if b is not None]
     dt = _dt.result_np_dtype(tuple(t._data for t in (input, *bounds)))
     x, lo, hi = (None if t is None else t._data.astype(dt, copy=False)
@@ -561,13 +574,22 @@ def _clamp_tensor(input: Tensor, min: Any, max: Any, name: str) -> Tensor:
     return record(node, out)
 
 
-tensor_method("clamp")(clamp)
-tensor_method("clip")(clip)
+def _clamp_methods(name: str) -> None:
+    """``Tensor.clamp``/``clamp_`` (and clip): the argument errors count from ``min``."""
+    def method(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        return _clamp(self, min, max, name, method=True)
+
+    def method_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        return inplace(self, lambda x, lo, hi: _clamp(x, lo, hi, name + "_", method=True),
+                       name + "_", min, max)
+    method.__name__, method_.__name__ = name, name + "_"
+    method.__doc__ = f"Tensor.{name}(min=None, max=None) -> Tensor"
+    tensor_method(name)(method)
+    tensor_method(name + "_")(method_)
 
 
-@tensor_method("clamp_", "clip_")
-def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    return inplace(self, clamp, "clamp_", min, max)
+_clamp_methods("clamp")
+_clamp_methods("clip")
 
 
 def _cast_array(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
