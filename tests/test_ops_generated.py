@@ -67,6 +67,12 @@ def test_forward_matches_torch(spec, shapes, dtype):
     assert ours.requires_grad == theirs.requires_grad
     if theirs.grad_fn is not None:
         assert ours.grad_fn.name() == theirs.grad_fn.name()
+        assert _next_names(ours.grad_fn) == _next_names(theirs.grad_fn)
+
+
+def _next_names(fn):
+    """The names of the nodes a grad_fn feeds (the graph one level down)."""
+    return [None if f is None else f.name() for f, _ in fn.next_functions]
 
 
 @pytest.mark.parametrize("spec,shapes", cases(NONDIFF))

@@ -135,12 +135,13 @@ _remainder_tt = binary("remainder", _int_checked(np.remainder, "remainder"),
                        other=_remainder_other, method=False, inplace_variant=False)
 _remainder_ts = binary("remainder", _int_checked(np.remainder, "remainder"),
                        node="RemainderBackward0", self=lambda ns, g: g, method=False,
-                       inplace_variant=False, register=False)
+                       inplace_variant=False, register=False, number_other=True)
 _fmod_tt = binary("fmod", _int_checked(np.fmod, "fmod"), node="FmodBackward1",
                   self=lambda ns, g: g, other=_fmod_other, method=False,
                   inplace_variant=False)
 _fmod_ts = binary("fmod", _int_checked(np.fmod, "fmod"), node="FmodBackward0",
-                  self=lambda ns, g: g, method=False, inplace_variant=False, register=False)
+                  self=lambda ns, g: g, method=False, inplace_variant=False, register=False,
+                  number_other=True)
 
 
 def remainder(input: Any, other: Any) -> Tensor:
@@ -271,7 +272,7 @@ class _TernaryNode(Node):
         g = grads[0]
         saved = self.unpack(ns.graph)
         out = []
-        for i, fn in enumerate(self.grads):
+        for i, fn in enumerate(self.grads[:len(self.next_functions)]):
             if self.next_functions[i][0] is None or fn is None:
                 out.append(None)
                 continue
@@ -323,7 +324,8 @@ def _ternary(node_cls: type, inputs: tuple, value: Any, forward) -> Tensor:
         out = np.asarray(np.broadcast_to(forward(*arrays), shape), dtype=dt).copy()
     if not needs_grad(*inputs):
         return _make(out)
-    node = node_cls(tuple(edge(t) for t in inputs))
+    # A number (lerp's scalar weight) is no input of the node: torch gives it no edge.
+    node = node_cls(tuple(edge(t) for t in inputs if t is not None))
     node.shapes = tuple((np.shape(a), a.dtype if isinstance(a, np.ndarray) else None)
                         for a in arrays)
     node.value = value

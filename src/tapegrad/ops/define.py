@@ -353,13 +353,15 @@ class BinaryNode(Node):
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
         vals = self.unpack(ns.graph)      # [self, other, result] (None where not saved)
-        (s_edge, o_edge) = self.next_functions
+        edges = self.next_functions       # one edge when ``other`` is a number overload
         a_shape, a_dtype, b_shape, b_dtype = self.shapes
         ga = gb = None
-        if s_edge[0] is not None:
+        if edges[0][0] is not None:
             ga = self.grad_self(ns, g, *[vals[i] for i in self.uses_self])
             ga = _fit(ns, ga, a_shape, a_dtype)
-        if o_edge[0] is not None:
+        if len(edges) == 1:
+            return (ga,)
+        if edges[1][0] is not None:
             gb = self.grad_other(ns, g, *[vals[i] for i in self.uses_other])
             gb = _fit(ns, gb, b_shape, b_dtype)
         return (ga, gb)
@@ -417,7 +419,7 @@ def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: b
 def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
            other: Callable | None = None, node: str | None = None, to_float: bool = False,
            method: bool = True, inplace_variant: bool = True, register: bool = True,
-           tensors_only: bool = False) -> Callable:
+           tensors_only: bool = False, number_other: bool = False) -> Callable:
     """Define a broadcasting two-input op from its NumPy forward and each input's derivative.
 
     ``self``/``other`` are ``(ns, grad, <saved>) -> grad`` where ``<saved>`` names any of
@@ -425,6 +427,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
     in that input (an error if that input requires grad). ``to_float`` promotes integer
     results to the default float dtype (true division). ``tensors_only`` rejects Python
     numbers on either side, as torch's Tensor-only signatures (maximum, atan2, ...) do.
+    ``number_other`` marks torch's Scalar overloads (``fmod(t, 2.0)``, ``t ** 2``): the
+    number is no input of the node, which then has one edge.
     """
     grad_self, grad_other = self, other
 
@@ -467,7 +471,7 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             which = "self" if s_req and grad_self is None else "other"
             raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
                                f"'{which}'")
-        n = node_cls((edge(input), edge(other)))
+        n = node_cls((edge(input),) if number_other else (edge(input), edge(other)))
         result = _make(out, True, n)
         n.shapes = (a.shape, input._data.dtype, np.shape(b),
                     other._data.dtype if isinstance(other, Tensor) else None)

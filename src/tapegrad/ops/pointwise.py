@@ -69,7 +69,7 @@ _div = binary("div", np.true_divide, to_float=True,
 def _rsub_op(node: str, register: bool) -> Any:
     return binary("rsub", lambda a, b: np.subtract(b, a), node=node,
                   self=lambda ns, g: ns.neg(g), other=lambda ns, g: g, method=False,
-                  inplace_variant=False, register=register)
+                  inplace_variant=False, register=register, number_other=register)
 
 
 _rsub = _rsub_op("RsubBackward1", register=True)                 # other is a number
@@ -103,31 +103,74 @@ def _check_bool_sub(input: Any, other: Any) -> None:
                            "`logical_not()` operator instead.")
 
 
+class _ScaledNode(Node):
+    """add/sub/rsub with an ``alpha``: one node, as torch records, whose gradient for each
+    input is the incoming gradient times a constant (``scales``)."""
+
+    __slots__ = ("scales", "shapes")
+
+    def backward(self, ns, grads):
+        out = []
+        for (fn, _), scale, (shape, dtype) in zip(self.next_functions, self.scales,
+                                                  self.shapes):
+            if fn is None:
+                out.append(None)
+                continue
+            g = ns.sum_to(ns.mul(grads[0], scale), shape)
+            out.append(g if ns.np_dtype(g) == dtype else ns.cast(g, dtype))
+        return tuple(out)
+
+
+_SCALED_NODES = {name: type(name, (_ScaledNode,), {"__slots__": ()})
+                 for name in ("AddBackward0", "SubBackward0", "RsubBackward0", "RsubBackward1")}
+
+
+def _scaled(node_name: str, input: Any, other: Any, scales: tuple, forward: Any) -> Tensor:
+    """``forward`` on detached operands, recorded as one ``node_name`` node."""
+    def plain(t: Any) -> Any:
+        return t.detach() if isinstance(t, Tensor) else t
+    out = forward(plain(input), plain(other))
+    if not needs_grad(input, other):
+        return out
+    node = _SCALED_NODES[node_name]((edge(input), edge(other)))
+    node.scales = scales
+    node.shapes = tuple((t._data.shape, t._data.dtype) if isinstance(t, Tensor) else (None, None)
+                        for t in (input, other))
+    return record(node, out._data)
+
+
+def _times(t: Any, alpha: Any) -> Any:
+    return mul(t, alpha) if isinstance(t, Tensor) else t * alpha
+
+
 def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.add(input, other, *, alpha=1): input + alpha * other"""
     _check_alpha(input, other, alpha)
-    if alpha != 1:
-        other = mul(as_tensor_arg(other), alpha) if not isinstance(other, Tensor) else mul(
-            other, alpha)
-    return _add(input, other)
+    if alpha == 1:
+        return _add(input, other)
+    return _scaled("AddBackward0", input, other, (1, alpha),
+                   lambda a, b: _add(a, _times(b, alpha)))
 
 
 def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.sub(input, other, *, alpha=1): input - alpha * other"""
     _check_bool_sub(input, other)
     _check_alpha(input, other, alpha)
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    return _sub(input, other)
+    if alpha == 1:
+        return _sub(input, other)
+    return _scaled("SubBackward0", input, other, (1, -alpha),
+                   lambda a, b: _sub(a, _times(b, alpha)))
 
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.rsub(input, other): other - alpha * input"""
     _check_bool_sub(input, other)
     _check_alpha(input, other, alpha)
-    if alpha != 1:
-        input = mul(input, alpha)
-    return (_rsub_tensor if isinstance(other, Tensor) else _rsub)(input, other)
+    plain = _rsub_tensor if isinstance(other, Tensor) else _rsub
+    if alpha == 1:
+        return plain(input, other)
+    return _scaled("RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1", input,
+                   other, (-alpha, 1), lambda a, b: plain(_times(a, alpha), b))
 
 
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -199,7 +242,8 @@ def _pow_other_grad(ns, g, self, result):
 
 
 _pow_tensor_scalar = binary("pow", np.power, node="PowBackward0", self=_pow_scalar_grad,
-                            method=False, inplace_variant=False, register=False)
+                            method=False, inplace_variant=False, register=False,
+                            number_other=True)
 def _power(a: Any, b: Any) -> Any:
     """np.power, but integers to negative integer powers give torch's values (1 for a base
     of 1, +-1 for -1, else 0) instead of an error."""
@@ -230,7 +274,7 @@ def _pow_base_grad(ns, g, self, other, result):
 # ``2 ** x``: the base is a Python number (the op's "other").
 _pow_scalar_tensor = binary("pow", lambda a, b: np.power(b, a), node="PowBackward2",
                             self=_pow_base_grad, method=False, inplace_variant=False,
-                            register=False)
+                            register=False, number_other=True)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
@@ -406,15 +450,15 @@ class WhereBackward0(Node):
         z = ns.constant(np.zeros((), dtype=ns.np_dtype(g)))
         c = ns.constant(cond)
         ga = gb = None
-        if self.next_functions[1][0] is not None:
+        if self.next_functions[0][0] is not None:
             ga = ns.sum_to(ns.where(c, g, z), a_shape)
             if a_dt is not None and ns.np_dtype(ga) != a_dt:
                 ga = ns.cast(ga, a_dt)
-        if self.next_functions[2][0] is not None:
+        if self.next_functions[1][0] is not None:
             gb = ns.sum_to(ns.where(c, z, g), b_shape)
             if b_dt is not None and ns.np_dtype(gb) != b_dt:
                 gb = ns.cast(gb, b_dt)
-        return (None, ga, gb)
+        return (ga, gb)
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
@@ -433,7 +477,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     out = np.where(cond, a, b).astype(dt, copy=False)
     if not needs_grad(input, other):
         return _make(out)
-    node = WhereBackward0((edge(None), edge(input), edge(other)))
+    node = WhereBackward0((edge(input), edge(other)))       # the condition is no input
     node.shapes = (np.shape(a), input._data.dtype if isinstance(input, Tensor) else None,
                    np.shape(b), other._data.dtype if isinstance(other, Tensor) else None)
     save_values(node, (cond,))

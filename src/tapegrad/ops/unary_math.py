@@ -22,10 +22,11 @@ from .define import (
     inplace,
     needs_grad,
     record,
+    save_values,
     tensor_method,
     unary,
 )
-from .pointwise import clamp, kernel_missing, pow, refusing
+from .pointwise import kernel_missing, pow, refusing
 
 _make = Tensor._make
 _LN2 = math.log(2.0)
@@ -219,20 +220,36 @@ def erfinv(ns, g, result):
 
 # -- logit --------------------------------------------------------------------------------------
 
-@unary(_quiet(lambda a: np.log(a / (1 - a))), method=False, inplace_variant=False,
-       name="_logit")
-def _logit(ns, g, self):
-    return ns.div(g, ns.mul(self, ns.rsub(self, 1)))
+class LogitBackward0(Node):
+    """d logit = g / (x (1 - x)) inside [eps, 1 - eps]; outside it torch gives 0, or NaN
+    outside [0, 1] when there is no eps."""
 
+    __slots__ = ("eps",)
+    saved_names = ("self",)
 
-_logit.node_class.__name__ = "LogitBackward0"
+    def backward(self, ns, grads):
+        (x,) = self.unpack(ns.graph)
+        xa = ns.unwrap(x)
+        lo, hi = (0.0, 1.0) if self.eps is None else (self.eps, 1.0 - self.eps)
+        fill = np.asarray(np.nan if self.eps is None else 0.0, dtype=xa.dtype)
+        inside = ns.div(grads[0], ns.mul(x, ns.rsub(x, 1)))
+        return (ns.where(ns.constant((xa < lo) | (xa > hi)), ns.constant(fill), inside),)
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """torch.logit(input, eps=None): log(p / (1 - p)), p clamped to [eps, 1 - eps]."""
-    if eps is not None:
-        input = clamp(input, eps, 1 - eps)
-    return _logit(input)
+    a = input._data
+    if a.dtype.kind in "biu":
+        a = a.astype(_dt.get_default_dtype().np)
+    p = a if eps is None else np.clip(a, eps, 1.0 - eps)
+    with np.errstate(all="ignore"):
+        out = np.log(p / (1 - p)).astype(a.dtype, copy=False)
+    if not needs_grad(input):
+        return _make(out)
+    node = LogitBackward0((edge(input),))
+    node.eps = eps
+    save_values(node, (input,))
+    return record(node, out)
 
 
 tensor_method("logit")(logit)
