@@ -295,6 +295,16 @@ def integer_cases(specs: list) -> list:
             for s in specs for dt in INTEGER_DTYPES]
 
 
+EMPTY_SHAPES = [(0,), (2, 0), (0, 3)]
+
+
+def empty_cases(specs: list) -> list:
+    """(spec, shape) pairs: every one-input op on empty tensors (some reductions refuse)."""
+    import pytest
+    return [pytest.param(s, shp, id=f"{s.name}-{'x'.join(map(str, shp))}")
+            for s in specs if len(s.shapes[0]) == 1 for shp in EMPTY_SHAPES]
+
+
 def cases(specs: list) -> list:
     """(spec, shapes) pairs with readable ids, for pytest parametrisation."""
     import pytest

@@ -19,6 +19,7 @@ from op_specs import (
     SINGULAR,
     TUPLES,
     cases,
+    empty_cases,
     integer_cases,
     integer_inputs,
 )
@@ -212,6 +213,33 @@ def test_integer_and_bool_inputs_match_torch(spec, dtype):
     else:
         assert not isinstance(ours, Exception), ours
         assert_same(ours, theirs)
+
+
+def _forward_and_grad(lib, spec, arrays):
+    """Output and gradients of sum(output), or the exception the call raised."""
+    try:
+        inputs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = spec.call(lib, *inputs)
+        grads = (lib.autograd.grad(out.sum(), inputs, allow_unused=True)
+                 if out.requires_grad else [None] * len(inputs))
+    except Exception as e:
+        return e
+    return out, _zeros_if_none(grads, inputs)
+
+
+@pytest.mark.parametrize("spec,shape", empty_cases(ALL_SPECS + NONDIFF))
+def test_empty_inputs_match_torch(spec, shape):
+    """Empty tensors: identities (sum 0, prod 1, mean NaN), empty gradients, and torch's
+    errors for reductions without an identity (amax, argmax, inf norm ...)."""
+    ours = _forward_and_grad(tg, spec, [np.zeros(shape)])
+    theirs = _forward_and_grad(torch, spec, [np.zeros(shape)])
+    if isinstance(theirs, Exception):
+        assert type(ours) is type(theirs) and str(ours) == str(theirs)
+        return
+    assert not isinstance(ours, Exception), ours
+    assert_same(ours[0], theirs[0])
+    for a, b in zip(ours[1], theirs[1]):
+        assert_same(a, b)
 
 
 def _grads(lib, spec, inputs, seed, create_graph=False):

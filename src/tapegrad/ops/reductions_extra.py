@@ -159,6 +159,12 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 def _amax_amin(input, dim, keepdim, name, fn, node_cls):
     a = input._data
     dims = _reduce_dims(a, None if dim == () or dim == [] else dim)
+    if dims and not a.size:
+        # torch names the empty dim as it was given (-1), unlike max(dim)
+        for given in (dim,) if isinstance(dim, (builtins.int, np.integer)) else dim:
+            if a.shape[wrap_dim(given, a.ndim)] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {given} to have non-zero "
+                                 "size.")
     _empty_check(name, a, dims)
     return _even_reduce(input, _extreme(fn, a, dims, keepdim), dims, keepdim, node_cls)
 
@@ -347,8 +353,9 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     if a.dtype == np.bool_:
         raise kernel_missing("median_cpu" if dim is None else "median_out", a.dtype)
     if dim is None:
-        if a.size == 0:
-            return _make(np.asarray(np.nan, dtype=a.dtype))
+        if a.size == 0:     # NaN, and a zero gradient (nothing ties with it)
+            return _even_reduce(input, np.asarray(np.nan, dtype=a.dtype), None, False,
+                                MedianBackward0)
         flat = np.sort(a.reshape(-1))
         value = flat[-1] if np.isnan(flat[-1]) else flat[(flat.size - 1) // 2]
         return _even_reduce(input, np.asarray(value, dtype=a.dtype), None, False,
@@ -700,6 +707,21 @@ class LinalgVectorNormBackward0(_ReduceNode):
         return (ns.where(zero, ns.mul(g, 0), ns.mul(g, d)),)
 
 
+def _no_identity_check(a: np.ndarray, dims: tuple | None, p: float) -> None:
+    """The inf norms have no value over nothing: torch refuses an empty reduction."""
+    if a.size:
+        return
+    which = "inf" if p > 0 else "-inf"
+    if dims is None:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {which} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    for d in dims:
+        if a.shape[d] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {which} norm on the "
+                               f"dimension {d}because this dimension is empty and the "
+                               "operation does not have an identity")
+
+
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """torch.linalg.vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None)"""
@@ -716,10 +738,8 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     if dims == ():
         out = ax.copy()
     elif math.isinf(p):
-        if a.size == 0 and p > 0:
-            out = np.zeros(_kept_shape(a.shape, dims) if keepdim else (), ax.dtype)
-        else:
-            out = (np.max if p > 0 else np.min)(ax, axis=axis, keepdims=keepdim)
+        _no_identity_check(a, dims, p)
+        out = (np.max if p > 0 else np.min)(ax, axis=axis, keepdims=keepdim)
     elif p == 0:
         out = np.sum(ax != 0, axis=axis, keepdims=keepdim).astype(ax.dtype)
     elif p == 2:
