@@ -288,11 +288,11 @@ def integer_inputs(spec: Spec, dtype: Any) -> list:
     return [(np.abs(a) if dtype is np.uint8 else a).astype(dtype) for a in arrays]
 
 
-def integer_cases(specs: list) -> list:
+def integer_cases(specs: list, dtypes: list = INTEGER_DTYPES) -> list:
     """(spec, dtype) pairs: every op on integer and bool inputs."""
     import pytest
     return [pytest.param(s, dt, id=f"{s.name}-{np.dtype(dt).name}")
-            for s in specs for dt in INTEGER_DTYPES]
+            for s in specs for dt in dtypes]
 
 
 EMPTY_SHAPES = [(0,), (2, 0), (0, 3)]

@@ -14,6 +14,7 @@ from op_specs import (
     ERRORS,
     INPLACE,
     INPLACE_ERRORS,
+    INTEGER_DTYPES,
     NO_DERIVATIVE,
     NONDIFF,
     SINGULAR,
@@ -138,6 +139,30 @@ def test_ops_without_derivative_match_torch(spec, shapes):
     assert_same(ours, theirs)
     assert ours.grad_fn.name() == theirs.grad_fn.name()
     _assert_same_error(lambda: ours.sum().backward(), lambda: theirs.sum().backward())
+
+
+@pytest.mark.parametrize("spec,dtype", integer_cases(INPLACE, INTEGER_DTYPES + [np.float32]))
+def test_inplace_on_other_dtypes_matches_torch(spec, dtype):
+    """In place on integer/bool tensors (results that cannot be cast back are refused), and
+    on a float32 tensor with float64 operands (kept float32; lerp refuses the mix)."""
+    arrays = integer_inputs(spec, dtype)
+    if dtype is np.float32:
+        arrays = [arrays[0]] + [a.astype(np.float64) for a in arrays[1:]]
+    results = []
+    for lib in (tg, torch):
+        target = lib.tensor(arrays[0])
+        try:
+            out = spec.call(lib, target, *[lib.tensor(a) for a in arrays[1:]])
+            results.append((out, target._version))
+        except Exception as e:
+            results.append(e)
+    ours, theirs = results
+    if isinstance(theirs, Exception):
+        assert type(ours) is type(theirs) and str(ours) == str(theirs)
+        return
+    assert not isinstance(ours, Exception), ours
+    assert_same(ours[0], theirs[0])
+    assert ours[1] == theirs[1] == 1
 
 
 @pytest.mark.parametrize("spec,shapes", cases(INPLACE_ERRORS))

@@ -26,7 +26,7 @@ from .define import (
     tensor_method,
     unary,
 )
-from .pointwise import div, kernel_missing, le, lt, refusing
+from .pointwise import c_type_name, div, kernel_missing, le, lt, refusing
 from .unary_math import isnan
 
 _make = Tensor._make
@@ -336,6 +336,10 @@ def _ternary(node_cls: type, inputs: tuple, value: Any, forward) -> Tensor:
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """torch.lerp(input, end, weight): input + weight * (end - input)"""
     dtype = input._data.dtype
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._data.dtype != dtype:
+            raise RuntimeError(f"expected dtype {c_type_name(dtype)} for `{name}` but got dtype "
+                               f"{c_type_name(t._data.dtype)}")
     if dtype.kind in "biu":
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise kernel_missing(kernel, dtype)
@@ -353,6 +357,10 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
         raise kernel_missing("addcmul_cpu_out", dtype)
     if dtype.kind in "iu":
         value = builtins.int(value)     # torch casts the scale to the integer result type
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without "
+                               "overflow")
     return _ternary(AddcmulBackward0, (input, tensor1, tensor2), value,
                     lambda a, b, c: a + value * b * c)
 

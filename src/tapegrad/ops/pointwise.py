@@ -39,6 +39,18 @@ def kernel_missing(kernel: str, dtype: np.dtype) -> NotImplementedError:
                                f"'{_dt.from_numpy_dtype(dtype).scalar_name}'")
 
 
+# C++ names torch uses for dtypes in some messages.
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "int64": "long int", "int32": "int", "int16": "short int",
+                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def c_type_name(dtype: np.dtype) -> str:
+    """``double`` for float64, ``long int`` for int64 ... (torch's C++ spelling)."""
+    name = np.dtype(dtype).name
+    return _C_TYPE_NAMES.get(name, name)
+
+
 def refusing(kernel: str, kinds: str, fn: Any) -> Any:
     """A NumPy forward that raises, as torch's ``kernel`` does, for dtype kinds it lacks
     (``"b"`` bool, ``"biu"`` bool and integers)."""
@@ -624,6 +636,10 @@ def _clamp_methods(name: str) -> None:
         return _clamp(self, min, max, name, method=True)
 
     def method_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        if self._data.dtype.kind in "biu" and any(isinstance(b, builtins.float)
+                                                  for b in (min, max)):
+            raise RuntimeError("result type Float can't be cast to the desired output type "
+                               f"{c_type_name(self._data.dtype)}")
         return inplace(self, lambda x, lo, hi: _clamp(x, lo, hi, name + "_", method=True),
                        name + "_", min, max)
     method.__name__, method_.__name__ = name, name + "_"
