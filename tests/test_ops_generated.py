@@ -60,6 +60,27 @@ def assert_same(ours, theirs, rtol=1e-6, atol=1e-9):
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
 
 
+def same_outcome(ours, theirs) -> bool:
+    """Where torch raised, ours must raise the same (True: nothing more to compare);
+    where it did not, ours must not either (False)."""
+    if isinstance(theirs, Exception):
+        assert type(ours) is type(theirs) and str(ours) == str(theirs)
+        return True
+    assert not isinstance(ours, Exception), ours
+    return False
+
+
+def assert_same_second(ours, theirs):
+    """Second derivatives; None where the first derivative was constant (no graph), and
+    then the other side's must be all zero (relu's mask, sign ...)."""
+    if ours is None or theirs is None:
+        for r in (ours, theirs):
+            assert r is None or all(not _np(t).any() for t in r)
+        return
+    for a, b in zip(ours, theirs):
+        assert_same(a, b, rtol=1e-6, atol=1e-8)
+
+
 @pytest.mark.parametrize("spec,shapes", cases(ALL_SPECS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_forward_matches_torch(spec, shapes, dtype):
@@ -124,9 +145,7 @@ def test_inplace_variant_matches_torch(spec, shapes):
     assert_same(ours, theirs)
     assert bump_ours == bump_theirs == 1
     assert ours.grad_fn.name() == theirs.grad_fn.name()
-    if isinstance(grads_theirs, Exception):
-        assert type(grads_ours) is type(grads_theirs)
-        assert str(grads_ours) == str(grads_theirs)
+    if same_outcome(grads_ours, grads_theirs):
         return
     for a, b in zip(grads_ours, grads_theirs):
         assert_same(a, b)
@@ -157,10 +176,8 @@ def test_inplace_on_other_dtypes_matches_torch(spec, dtype):
         except Exception as e:
             results.append(e)
     ours, theirs = results
-    if isinstance(theirs, Exception):
-        assert type(ours) is type(theirs) and str(ours) == str(theirs)
+    if same_outcome(ours, theirs):
         return
-    assert not isinstance(ours, Exception), ours
     assert_same(ours[0], theirs[0])
     assert ours[1] == theirs[1] == 1
 
@@ -194,16 +211,8 @@ def test_singular_points_match_torch(point):
     assert (first_ours is None) == (first_theirs is None)
     for a, b in zip(first_ours or (), first_theirs or ()):
         assert_same(a, b)
-    if not point.second:
-        return
-    # Where one side's gradient is constant (no graph: relu's mask, sign), the other's
-    # second derivative must be zero.
-    if second_theirs is None or second_ours is None:
-        for r in (second_ours, second_theirs):
-            assert r is None or all(not _np(t).any() for t in r)
-        return
-    for a, b in zip(second_ours, second_theirs):
-        assert_same(a, b)
+    if point.second:
+        assert_same_second(second_ours, second_theirs)
 
 
 @pytest.mark.parametrize("spec,shapes", cases(TUPLES))
@@ -233,10 +242,7 @@ def test_integer_and_bool_inputs_match_torch(spec, dtype):
         except Exception as e:
             results.append(e)
     ours, theirs = results
-    if isinstance(theirs, Exception):
-        assert type(ours) is type(theirs) and str(ours) == str(theirs)
-    else:
-        assert not isinstance(ours, Exception), ours
+    if not same_outcome(ours, theirs):
         assert_same(ours, theirs)
 
 
@@ -258,10 +264,8 @@ def test_empty_inputs_match_torch(spec, shape):
     errors for reductions without an identity (amax, argmax, inf norm ...)."""
     ours = _forward_and_grad(tg, spec, [np.zeros(shape)])
     theirs = _forward_and_grad(torch, spec, [np.zeros(shape)])
-    if isinstance(theirs, Exception):
-        assert type(ours) is type(theirs) and str(ours) == str(theirs)
+    if same_outcome(ours, theirs):
         return
-    assert not isinstance(ours, Exception), ours
     assert_same(ours[0], theirs[0])
     for a, b in zip(ours[1], theirs[1]):
         assert_same(a, b)
@@ -304,14 +308,7 @@ def test_second_derivative_matches_torch(spec, shapes):
             continue
         second = lib.autograd.grad(total, inputs, allow_unused=True)
         results.append(_zeros_if_none(second, inputs))
-    ours, theirs = results
-    if theirs is None or ours is None:
-        # Gradients constant in the inputs: the second derivative is zero in both.
-        for r in (ours, theirs):
-            assert r is None or all(not _np(t).any() for t in r)
-        return
-    for a, b in zip(ours, theirs):
-        assert_same(a, b, rtol=1e-6, atol=1e-8)
+    assert_same_second(*results)
 
 
 @pytest.mark.parametrize("spec,shapes", cases([s for s in ALL_SPECS if s.grad]))
