@@ -295,6 +295,32 @@ def integer_cases(specs: list, dtypes: list = INTEGER_DTYPES) -> list:
             for s in specs for dt in dtypes]
 
 
+# (first input's dtype, the others' dtype): promotion between float widths, integers with
+# floats, and 0-d tensors against dimensioned ones (which lose the promotion).
+MIXED_DTYPES = [(np.float32, np.float64), (np.float64, np.float32), (np.int64, np.float32),
+                (np.float32, np.int64), (np.int32, np.float64)]
+
+
+def mixed_cases(specs: list) -> list:
+    """(spec, shapes, dtypes) for every binary spec, on its broadcasting and 0-d shapes."""
+    import pytest
+    return [pytest.param(s, shp, dts, id=f"{s.name}-{'x'.join(map(str, shp))}-"
+                         f"{np.dtype(dts[0]).name}-{np.dtype(dts[1]).name}")
+            for s in specs if len(s.shapes) > 3 for shp in (s.shapes[1], s.shapes[3])
+            for dts in MIXED_DTYPES]
+
+
+def mixed_inputs(spec: Spec, shapes: tuple, dtypes: tuple) -> list:
+    """Inputs in the spec's domains; integer ones rounded away from zero."""
+    rng = np.random.default_rng(0)
+    out = []
+    for i, s in enumerate(shapes):
+        a = np.asarray(DOMAINS[spec.domain_of(i)](rng.standard_normal(s)))
+        dt = np.dtype(dtypes[min(i, 1)])
+        out.append((np.round(a * 3) + (a >= 0) if dt.kind == "i" else a).astype(dt))
+    return out
+
+
 EMPTY_SHAPES = [(0,), (2, 0), (0, 3)]
 
 

@@ -23,6 +23,8 @@ from op_specs import (
     empty_cases,
     integer_cases,
     integer_inputs,
+    mixed_cases,
+    mixed_inputs,
 )
 
 import tapegrad as tg
@@ -256,6 +258,27 @@ def _forward_and_grad(lib, spec, arrays):
     except Exception as e:
         return e
     return out, _zeros_if_none(grads, inputs)
+
+
+@pytest.mark.parametrize("spec,shapes,dtypes", mixed_cases(ALL_SPECS))
+def test_mixed_dtypes_match_torch(spec, shapes, dtypes):
+    """Result dtype of mixed inputs, and each gradient in its own input's dtype."""
+    arrays = mixed_inputs(spec, shapes, dtypes)
+    results = []
+    for lib in (tg, torch):
+        try:
+            inputs = [lib.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+            out = spec.call(lib, *inputs)
+            floats = [x for x in inputs if x.requires_grad]
+            results.append((out, lib.autograd.grad(out.sum(), floats, allow_unused=True)))
+        except Exception as e:
+            results.append(e)
+    ours, theirs = results
+    if same_outcome(ours, theirs):
+        return
+    assert_same(ours[0], theirs[0], rtol=1e-5)
+    for a, b in zip(ours[1], theirs[1]):
+        assert_same(a, b, rtol=1e-5)
 
 
 @pytest.mark.parametrize("spec,shape", empty_cases(ALL_SPECS + NONDIFF))
