@@ -37,7 +37,7 @@ def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
 
 def _infer_dtype(data: Any) -> np.dtype:
     """torch.tensor's dtype inference: bool < int64 < default float < default complex."""
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):   # a NumPy scalar keeps its dtype too
         return data.dtype
     kinds = set()
     stack = [data]

@@ -29,7 +29,7 @@ from .define import (
     unary,
 )
 from .no_derivative import record_no_derivative
-from .pointwise import le, lt
+from .pointwise import c_type_name, kernel_missing, le, lt, refusing
 from .unary_math import isnan
 
 _make = Tensor._make
@@ -48,11 +48,11 @@ def _share(ns, g, self, other, winner):
 maximum = binary("maximum", np.maximum,
                  self=lambda ns, g, self, other: _share(ns, g, self, other, ns.gt),
                  other=lambda ns, g, self, other: _share(ns, g, other, self, ns.gt),
-                 inplace_variant=False)
+                 inplace_variant=False, tensors_only=True)
 minimum = binary("minimum", np.minimum,
                  self=lambda ns, g, self, other: _share(ns, g, self, other, ns.lt),
                  other=lambda ns, g, self, other: _share(ns, g, other, self, ns.lt),
-                 inplace_variant=False)
+                 inplace_variant=False, tensors_only=True)
 
 
 def _fpick(ns, g, self, other, cmp):
@@ -67,11 +67,11 @@ def _frest(ns, g, self, other, cmp):
 fmax = binary("fmax", np.fmax,
               self=lambda ns, g, self, other: _fpick(ns, g, self, other, ns.ge),
               other=lambda ns, g, self, other: _frest(ns, g, self, other, ns.ge),
-              inplace_variant=False)
+              inplace_variant=False, tensors_only=True)
 fmin = binary("fmin", np.fmin,
               self=lambda ns, g, self, other: _fpick(ns, g, self, other, ns.le),
               other=lambda ns, g, self, other: _frest(ns, g, self, other, ns.le),
-              inplace_variant=False)
+              inplace_variant=False, tensors_only=True)
 
 
 # -- atan2, hypot --------------------------------------------------------------------------------
@@ -83,34 +83,43 @@ def _atan2_weight(ns, self, other):
     return ns.where(zero, ns.mul(r2, 0), ns.div(1.0, ns.where(zero, ns.add(r2, 1), r2)))
 
 
-atan2 = binary("atan2", lambda a, b: np.arctan2(a, b), to_float=True,
-               self=lambda ns, g, self, other: ns.mul(g, ns.mul(other,
-                                                                _atan2_weight(ns, self, other))),
-               other=lambda ns, g, self, other: ns.mul(g, ns.mul(ns.neg(self),
-                                                                 _atan2_weight(ns, self, other))))
-arctan2 = atan2
-tensor_method("arctan2")(atan2)
+def _atan2(name: str, register: bool) -> Any:
+    # torch's arctan2 names itself in its errors but records Atan2Backward0.
+    return binary(name, np.arctan2, node="Atan2Backward0", to_float=True, tensors_only=True,
+                  register=register,
+                  self=lambda ns, g, self, other: ns.mul(g, ns.mul(
+                      other, _atan2_weight(ns, self, other))),
+                  other=lambda ns, g, self, other: ns.mul(g, ns.mul(
+                      ns.neg(self), _atan2_weight(ns, self, other))))
 
-hypot = binary("hypot", np.hypot,
+
+atan2 = _atan2("atan2", register=True)
+arctan2 = _atan2("arctan2", register=False)
+
+hypot = binary("hypot", refusing("hypot_cpu", "biu", np.hypot), tensors_only=True,
                self=lambda ns, g, self, result: ns.mul(g, ns.div(self, result)),
                other=lambda ns, g, other, result: ns.mul(g, ns.div(other, result)))
 
 
 # -- remainder, fmod, floor_divide ---------------------------------------------------------------
 
-def _integer_checked(fn, name):
+def _quiet_binary(fn):
+    def forward(a, b):
+        with np.errstate(all="ignore"):
+            return fn(a, b)
+    return forward
+
+
+def _int_checked(fn, name):
     """fn with torch's errors: bool operands are not implemented, integer division by zero
     raises; float division by zero gives inf/nan quietly."""
     def forward(a, b):
-        kind = np.result_type(a, b).kind
-        if kind == "b":
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
-        if kind in "iu" and np.any(np.asarray(b) == 0):
+        if np.result_type(a, b).kind in "iu" and np.any(np.asarray(b) == 0):
             raise RuntimeError("ZeroDivisionError")
         with np.errstate(all="ignore"):
             return fn(a, b)
     forward.__name__ = name
-    return forward
+    return refusing(name + "_cpu", "b", forward)
 
 
 def _torch_remainder(a, b):
@@ -134,28 +143,27 @@ def _no_derivative_op(op_name: str, forward: Callable) -> Callable:
     values = binary(op_name, forward, node=f"{op_name}_values", method=False,
                     inplace_variant=False, register=False)
 
-    def op(input: Any, other: Any) -> Tensor:
+    def op(input: Any, other: Any, name: str = op_name) -> Tensor:
         with no_grad():
             out = values(input, other)._data
-        return record_no_derivative("NotImplemented", op_name, (input, other), out)
+        return record_no_derivative("NotImplemented", name, (input, other), out)
     return op
 
 
-_remainder_forward = _integer_checked(_torch_remainder, "remainder")
-_fmod_forward = _integer_checked(np.fmod, "fmod")
+_remainder_forward = _int_checked(_torch_remainder, "remainder")
+_fmod_forward = _int_checked(np.fmod, "fmod")
 _remainder_tt = binary("remainder", _remainder_forward, node="RemainderBackward1",
                        self=lambda ns, g: g, other=_remainder_other, method=False,
                        inplace_variant=False)
 _remainder_ts = binary("remainder", _remainder_forward, node="RemainderBackward0",
                        self=lambda ns, g: g, method=False, inplace_variant=False,
-                       register=False)
+                       register=False, number_other=True)
 _remainder_st = _no_derivative_op("remainder", _remainder_forward)
 _fmod_tt = binary("fmod", _fmod_forward, node="FmodBackward1", self=lambda ns, g: g,
                   other=_fmod_other, method=False, inplace_variant=False)
 _fmod_ts = binary("fmod", _fmod_forward, node="FmodBackward0", self=lambda ns, g: g,
-                  method=False, inplace_variant=False, register=False)
-_floor_divide = _no_derivative_op(
-    "floor_divide", _integer_checked(np.floor_divide, "div_floor"))
+                  method=False, inplace_variant=False, register=False, number_other=True)
+_floor_divide = _no_derivative_op("floor_divide", _int_checked(np.floor_divide, "div_floor"))
 
 
 def remainder(input: Any, other: Any) -> Tensor:
@@ -175,12 +183,21 @@ def fmod(input: Tensor, other: Any) -> Tensor:
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:
-    """torch.floor_divide(input, other): Python's ``//``; backward raises, as in torch."""
+    """torch.floor_divide(input, other): Python's ``//``. Records a node whose backward
+    raises, as torch does."""
     return _floor_divide(input, other)
 
 
-for _name, _fn in {"remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,
-                   "__mod__": remainder, "__floordiv__": floor_divide}.items():
+def _floor_divide_inplace(input: Tensor, other: Any) -> Tensor:
+    return _floor_divide(input, other, "floor_divide_")
+
+
+def floor_divide_(self: Tensor, other: Any) -> Tensor:
+    return inplace(self, _floor_divide_inplace, "floor_divide_", other)
+
+
+for _name, _fn in {"remainder": remainder, "fmod": fmod, "__mod__": remainder,
+                   "__floordiv__": floor_divide}.items():
     tensor_method(_name)(_fn)
     if not _name.startswith("__"):
         def _make_inplace(fn, name):
@@ -192,7 +209,8 @@ for _name, _fn in {"remainder": remainder, "fmod": fmod, "floor_divide": floor_d
 Tensor.__rmod__ = lambda self, other: remainder(other, self)
 Tensor.__rfloordiv__ = lambda self, other: floor_divide(as_tensor_arg(other), self)
 Tensor.__imod__ = lambda self, other: inplace(self, remainder, "remainder_", other)
-Tensor.__ifloordiv__ = lambda self, other: inplace(self, floor_divide, "floor_divide_", other)
+tensor_method("floor_divide")(floor_divide)
+tensor_method("floor_divide_", "__ifloordiv__")(floor_divide_)
 
 
 # -- logical and bitwise (never differentiable) ----------------------------------------------------
@@ -253,7 +271,7 @@ class _TernaryNode(Node):
         g = grads[0]
         saved = self.unpack(ns.graph)
         out = []
-        for i, fn in enumerate(self.grads):
+        for i, fn in enumerate(self.grads[:len(self.next_functions)]):
             if self.next_functions[i][0] is None or fn is None:
                 out.append(None)
                 continue
@@ -305,7 +323,8 @@ def _ternary(node_cls: type, inputs: tuple, value: Any, forward) -> Tensor:
         out = np.asarray(np.broadcast_to(forward(*arrays), shape), dtype=dt).copy()
     if not needs_grad(*inputs):
         return _make(out)
-    node = node_cls(tuple(edge(t) for t in inputs))
+    # A number (lerp's scalar weight) is no input of the node: torch gives it no edge.
+    node = node_cls(tuple(edge(t) for t in inputs if t is not None))
     node.shapes = tuple((np.shape(a), a.dtype if isinstance(a, np.ndarray) else None)
                         for a in arrays)
     node.value = value
@@ -315,6 +334,14 @@ def _ternary(node_cls: type, inputs: tuple, value: Any, forward) -> Tensor:
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """torch.lerp(input, end, weight): input + weight * (end - input)"""
+    dtype = input._data.dtype
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._data.dtype != dtype:
+            raise RuntimeError(f"expected dtype {c_type_name(dtype)} for `{name}` but got dtype "
+                               f"{c_type_name(t._data.dtype)}")
+    if dtype.kind in "biu":
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise kernel_missing(kernel, dtype)
     if isinstance(weight, Tensor):
         return _ternary(LerpBackward1, (input, end, weight), None,
                         lambda a, b, w: a + w * (b - a))
@@ -324,6 +351,15 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """torch.addcmul(input, tensor1, tensor2, *, value=1): input + value * tensor1 * tensor2"""
+    dtype = _dt.result_np_dtype(tuple(t._data for t in (input, tensor1, tensor2)))
+    if dtype.kind == "b":
+        raise kernel_missing("addcmul_cpu_out", dtype)
+    if dtype.kind in "iu":
+        value = builtins.int(value)     # torch casts the scale to the integer result type
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without "
+                               "overflow")
     return _ternary(AddcmulBackward0, (input, tensor1, tensor2), value,
                     lambda a, b, c: a + value * b * c)
 
@@ -332,7 +368,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     """torch.addcdiv(input, tensor1, tensor2, *, value=1): input + value * tensor1 / tensor2"""
     if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
         raise RuntimeError(
-            "Integer division with addcdiv is no longer supported, and in a future release "
+            "Integer division with addcdiv is no longer supported, and in a future  release "
             "addcdiv will perform a true division of tensor1 and tensor2. The historic "
             "addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / "
             "tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "

@@ -373,13 +373,15 @@ class BinaryNode(Node):
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
         vals = self.unpack(ns.graph)      # [self, other, result] (None where not saved)
-        (s_edge, o_edge) = self.next_functions
+        edges = self.next_functions       # one edge when ``other`` is a number overload
         a_shape, a_dtype, b_shape, b_dtype = self.shapes
         ga = gb = None
-        if s_edge[0] is not None:
+        if edges[0][0] is not None:
             ga = self.grad_self(ns, g, *[vals[i] for i in self.uses_self])
             ga = _fit(ns, ga, a_shape, a_dtype)
-        if o_edge[0] is not None:
+        if len(edges) == 1:
+            return (ga,)
+        if edges[1][0] is not None:
             gb = self.grad_other(ns, g, *[vals[i] for i in self.uses_other])
             gb = _fit(ns, gb, b_shape, b_dtype)
         return (ga, gb)
@@ -442,14 +444,17 @@ def _int_scalar_as(value: int, dtype: np.dtype) -> Any:
 
 def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
            other: Callable | None = None, node: str | None = None, to_float: bool = False,
-           method: bool = True, inplace_variant: bool = True, register: bool = True
-           ) -> Callable:
+           method: bool = True, inplace_variant: bool = True, register: bool = True,
+           tensors_only: bool = False, number_other: bool = False) -> Callable:
     """Define a broadcasting two-input op from its NumPy forward and each input's derivative.
 
     ``self``/``other`` are ``(ns, grad, <saved>) -> grad`` where ``<saved>`` names any of
     ``self``, ``other``, ``result``. A missing derivative makes the op non-differentiable
     in that input (an error if that input requires grad). ``to_float`` promotes integer
-    results to the default float dtype (true division).
+    results to the default float dtype (true division). ``tensors_only`` rejects Python
+    numbers on either side, as torch's Tensor-only signatures (maximum, atan2, ...) do.
+    ``number_other`` marks torch's Scalar overloads (``fmod(t, 2.0)``, ``t ** 2``): the
+    number is no input of the node, which then has one edge.
     """
     grad_self, grad_other = self, other
 
@@ -467,8 +472,11 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
     differentiable = grad_self is not None or grad_other is not None
 
     def op(input: Tensor, other: Any) -> Tensor:
+        if tensors_only and isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise _not_tensor(op_name, "other", 2, other)
         if not isinstance(input, Tensor):
-            if isinstance(other, Tensor) and isinstance(input, (*_SCALARS, np.generic)):
+            if (isinstance(other, Tensor) and isinstance(input, (*_SCALARS, np.generic))
+                    and not tensors_only):
                 input = as_tensor_arg(input, "input", op_name)
             else:
                 raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, "
@@ -494,7 +502,7 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
         if _fw.active:              # a dual input's derivative is wanted for its tangent
             s_req = s_req or id(input) in _fw.tangents
             o_req = o_req or id(other) in _fw.tangents
-        n = node_cls((edge(input), edge(other)))
+        n = node_cls((edge(input),) if number_other else (edge(input), edge(other)))
         result = _make(out, True, n)
         n.shapes = (a.shape, input._data.dtype, np.shape(b),
                     other._data.dtype if isinstance(other, Tensor) else None)
@@ -530,8 +538,34 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             _announce(n, result)
         return result
 
-    return _publish(op, op_name, "input, other", node_cls, forward, register, method,
-                    inplace_variant)
+    published = _publish(op, op_name, "input, other", node_cls, forward, register,
+                         method and not tensors_only, inplace_variant and not tensors_only)
+    if tensors_only:
+        _attach_tensor_only_methods(op, op_name, method, inplace_variant)
+    return published
+
+
+def _not_tensor(fn: str, name: str, position: int, value: Any) -> TypeError:
+    return TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not "
+                     f"{type(value).__name__}")
+
+
+def _attach_tensor_only_methods(op: Callable, op_name: str, method: bool,
+                                inplace_variant: bool) -> None:
+    """Methods of an op taking only Tensors: ``other`` is argument 1 of the method."""
+    def checked(name: str, fn: Callable) -> Callable:
+        def method_fn(self: Tensor, other: Any) -> Tensor:
+            if not isinstance(other, Tensor):
+                raise _not_tensor(name, "other", 1, other)
+            return fn(self, other)
+        method_fn.__name__ = name
+        return method_fn
+
+    if method:
+        tensor_method(op_name)(checked(op_name, op))
+    if inplace_variant:
+        tensor_method(op_name + "_")(checked(op_name + "_", lambda self, other: inplace(
+            self, op, op_name + "_", other)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -598,8 +632,12 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         _rebind_saved_result(node, res, self)
     if _fw.active:
         _fw.write_inplace(self, res_tangent)
-        if node is None and not (self._requires_grad and _grad_state.grad_enabled):
-            return self                        # only the tangent changed, not the graph
+    if node is None:
+        # A non-differentiable op (logical_and_, ...) or one recorded only for its tangent:
+        # torch bumps the version but leaves the tensor's history as it was.
+        if self._counter.views:
+            _regenerate_views(self._counter, self._base if self._base is not None else self)
+        return self
     if self._base is not None:
         _rebase_view(self, res)
     else:
@@ -607,8 +645,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         self._requires_grad = res._requires_grad or self._requires_grad
     if self._counter.views:
         _regenerate_views(self._counter, self._base if self._base is not None else self, self)
-    if node is not None:
-        self._counter.last_node_name = type(node).__name__
+    self._counter.last_node_name = type(node).__name__
     return self
 
 

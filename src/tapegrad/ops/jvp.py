@@ -166,8 +166,9 @@ def _binary(p: _Pending) -> Tensor | None:
     vals = _saved(p) if node._saved else [None, None, None]
     shape = p.meta[0][0]
     total = None
-    for (n, _), fn, uses in ((p.edges[0], node.grad_self, node.uses_self),
-                             (p.edges[1], node.grad_other, node.uses_other)):
+    # zip stops at the edges the node has: a number ``other`` gets no edge.
+    for (n, _), (fn, uses) in zip(p.edges, ((node.grad_self, node.uses_self),
+                                            (node.grad_other, node.uses_other))):
         if type(n) is not TangentEdge or fn is None:
             continue
         t = n.tangent

@@ -19,6 +19,7 @@ from .define import (
     Tensor,
     as_tensor_arg,
     binary,
+    camel,
     edge,
     formula,
     inplace,
@@ -30,6 +31,37 @@ from .define import (
 )
 
 _make = Tensor._make
+
+
+def kernel_missing(kernel: str, dtype: np.dtype) -> NotImplementedError:
+    """torch's error for a CPU kernel that has no implementation for ``dtype``."""
+    return NotImplementedError(f'"{kernel}" not implemented for '
+                               f"'{_dt.from_numpy_dtype(dtype).scalar_name}'")
+
+
+# C++ names torch uses for dtypes in some messages.
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "int64": "long int", "int32": "int", "int16": "short int",
+                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def c_type_name(dtype: np.dtype) -> str:
+    """``double`` for float64, ``long int`` for int64 ... (torch's C++ spelling)."""
+    name = np.dtype(dtype).name
+    return _C_TYPE_NAMES.get(name, name)
+
+
+def refusing(kernel: str, kinds: str, fn: Any) -> Any:
+    """A NumPy forward that raises, as torch's ``kernel`` does, for dtype kinds it lacks
+    (``"b"`` bool, ``"biu"`` bool and integers)."""
+    def forward(*arrays: Any) -> Any:
+        dtype = np.result_type(*arrays)
+        if dtype.kind in kinds:
+            raise kernel_missing(kernel, dtype)
+        return fn(*arrays)
+    forward.__name__ = getattr(fn, "__name__", kernel)
+    return forward
+
 
 # -- arithmetic --------------------------------------------------------------------------
 
@@ -46,35 +78,111 @@ _div = binary("div", np.true_divide, to_float=True,
                                                                ns.mul(other, other))),
               method=False, inplace_variant=False)
 # ``1 - x``: torch records the reversed subtraction as its own node.
-_rsub = binary("rsub", lambda a, b: np.subtract(b, a), node="RsubBackward1",
-               self=lambda ns, g: ns.neg(g), other=lambda ns, g: g, method=False,
-               inplace_variant=False)
+def _rsub_op(node: str, register: bool) -> Any:
+    return binary("rsub", lambda a, b: np.subtract(b, a), node=node,
+                  self=lambda ns, g: ns.neg(g), other=lambda ns, g: g, method=False,
+                  inplace_variant=False, register=register, number_other=register)
+
+
+_rsub = _rsub_op("RsubBackward1", register=True)                 # other is a number
+_rsub_tensor = _rsub_op("RsubBackward0", register=False)         # other is a Tensor
+
+
+def _check_alpha(input: Any, other: Any, alpha: Any) -> None:
+    if alpha == 1 and not isinstance(alpha, builtins.bool):
+        return
+    tensors = tuple(t._data for t in (input, other) if isinstance(t, Tensor))
+    scalars = tuple(v for v in (input, other) if not isinstance(v, Tensor))
+    kind = _dt.result_np_dtype(tensors, scalars).kind
+    if isinstance(alpha, builtins.bool) and kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if kind in "biu" and isinstance(alpha, builtins.float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
+def _is_bool(x: Any) -> bool:
+    return isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
+
+
+def _check_bool_sub(input: Any, other: Any) -> None:
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+
+
+class _ScaledNode(Node):
+    """add/sub/rsub with an ``alpha``: one node, as torch records, whose gradient for each
+    input is the incoming gradient times a constant (``scales``)."""
+
+    __slots__ = ("scales", "shapes")
+
+    def backward(self, ns, grads):
+        out = []
+        for (fn, _), scale, (shape, dtype) in zip(self.next_functions, self.scales,
+                                                  self.shapes):
+            if fn is None:
+                out.append(None)
+                continue
+            g = ns.sum_to(ns.mul(grads[0], scale), shape)
+            out.append(g if ns.np_dtype(g) == dtype else ns.cast(g, dtype))
+        return tuple(out)
+
+
+_SCALED_NODES = {name: type(name, (_ScaledNode,), {"__slots__": ()})
+                 for name in ("AddBackward0", "SubBackward0", "RsubBackward0", "RsubBackward1")}
+
+
+def _scaled(node_name: str, input: Any, other: Any, scales: tuple, forward: Any) -> Tensor:
+    """``forward`` on detached operands, recorded as one ``node_name`` node."""
+    def plain(t: Any) -> Any:
+        return t.detach() if isinstance(t, Tensor) else t
+    out = forward(plain(input), plain(other))
+    if not needs_grad(input, other):
+        return out
+    node = _SCALED_NODES[node_name]((edge(input), edge(other)))
+    node.scales = scales
+    node.shapes = tuple((t._data.shape, t._data.dtype) if isinstance(t, Tensor) else (None, None)
+                        for t in (input, other))
+    return record(node, out._data)
+
+
+def _times(t: Any, alpha: Any) -> Any:
+    return mul(t, alpha) if isinstance(t, Tensor) else t * alpha
 
 
 def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.add(input, other, *, alpha=1): input + alpha * other"""
-    if alpha != 1:
-        other = mul(as_tensor_arg(other), alpha) if not isinstance(other, Tensor) else mul(
-            other, alpha)
-    return _add(input, other)
+    _check_alpha(input, other, alpha)
+    if alpha == 1:
+        return _add(input, other)
+    return _scaled("AddBackward0", input, other, (1, alpha),
+                   lambda a, b: _add(a, _times(b, alpha)))
 
 
 def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.sub(input, other, *, alpha=1): input - alpha * other"""
-    if isinstance(input, Tensor) and input._data.dtype == np.bool_ and (
-            isinstance(other, Tensor) and other._data.dtype == np.bool_):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    return _sub(input, other)
+    _check_bool_sub(input, other)
+    _check_alpha(input, other, alpha)
+    if alpha == 1:
+        return _sub(input, other)
+    return _scaled("SubBackward0", input, other, (1, -alpha),
+                   lambda a, b: _sub(a, _times(b, alpha)))
 
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.rsub(input, other): other - alpha * input"""
-    if alpha != 1:
-        input = mul(input, alpha)
-    return _rsub(input, other)
+    _check_bool_sub(input, other)
+    _check_alpha(input, other, alpha)
+    plain = _rsub_tensor if isinstance(other, Tensor) else _rsub
+    if alpha == 1:
+        return plain(input, other)
+    return _scaled("RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1", input,
+                   other, (-alpha, 1), lambda a, b: plain(_times(a, alpha), b))
 
 
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -85,11 +193,16 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
         return _div_trunc(input, other)
     if rounding_mode == "floor":
         return _div_floor(input, other)
-    raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+    raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
 
 
+def _refuse_bool(kernel: str) -> Any:
+    return lambda fn: refusing(kernel, "b", fn)
+
+
 def _int_or_float_div(rounder):
+    @_refuse_bool("div_trunc_cpu" if rounder is np.trunc else "div_floor_cpu")
     def forward(a, b):
         if np.result_type(a, b).kind in "iu":
             if rounder is np.floor:
@@ -101,10 +214,10 @@ def _int_or_float_div(rounder):
 
 
 # Rounded division has zero gradient almost everywhere (torch: zeros).
-_div_trunc = binary("div", _int_or_float_div(np.trunc), node="DivBackward1",
+_div_trunc = binary("div", _int_or_float_div(np.trunc), node="DivBackward2",
                     self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
                     method=False, inplace_variant=False, register=False)
-_div_floor = binary("div", _int_or_float_div(np.floor), node="DivBackward1",
+_div_floor = binary("div", _int_or_float_div(np.floor), node="DivBackward2",
                     self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
                     method=False, inplace_variant=False, register=False)
 
@@ -141,8 +254,24 @@ def _pow_other_grad(ns, g, self, result):
 
 
 _pow_tensor_scalar = binary("pow", np.power, node="PowBackward0", self=_pow_scalar_grad,
-                            method=False, inplace_variant=False, register=False)
-_pow_tensor_tensor = binary("pow", np.power, node="PowBackward1", self=_pow_self_grad,
+                            method=False, inplace_variant=False, register=False,
+                            number_other=True)
+def _power(a: Any, b: Any) -> Any:
+    """np.power, but integers to negative integer powers give torch's values (1 for a base
+    of 1, +-1 for -1, else 0) instead of an error."""
+    dtype = np.result_type(a, b)
+    if dtype.kind == "b":
+        raise kernel_missing("pow", dtype)
+    if dtype.kind not in "iu" or not np.any(np.asarray(b) < 0):
+        return np.power(a, b)
+    neg = np.asarray(b) < 0
+    out = np.power(a, np.where(neg, 0, b))
+    odd = np.asarray(b) % 2 == 1
+    at_neg = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(neg, at_neg, out).astype(dtype)
+
+
+_pow_tensor_tensor = binary("pow", _power, node="PowBackward1", self=_pow_self_grad,
                             other=_pow_other_grad, method=False, inplace_variant=False,
                             register=False)
 
@@ -157,7 +286,7 @@ def _pow_base_grad(ns, g, self, other, result):
 # ``2 ** x``: the base is a Python number (the op's "other").
 _pow_scalar_tensor = binary("pow", lambda a, b: np.power(b, a), node="PowBackward2",
                             self=_pow_base_grad, method=False, inplace_variant=False,
-                            register=False)
+                            register=False, number_other=True)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
@@ -195,7 +324,15 @@ def pow_(self: Tensor, exponent: Any) -> Tensor:
 # -- unary math ------------------------------------------------------------------------------
 
 
-@unary(np.negative, to_float=False)
+def _negative(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return np.negative(a)
+
+
+@unary(_negative, name="neg", to_float=False)
 def neg(ns, g):
     return ns.neg(g)
 
@@ -242,7 +379,9 @@ def sigmoid(ns, g, result):
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind != "b" else x
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return np.maximum(x, 0, dtype=x.dtype)
 
 
 @unary(_relu, to_float=False)
@@ -250,12 +389,16 @@ def relu(ns, g, result):
     return ns.mul(g, ns.gt(result, 0))
 
 
-@unary(np.abs, to_float=False)
+@unary(refusing("abs_cpu", "b", np.abs), name="abs", to_float=False)
 def abs(ns, g, self):
     return ns.mul(g, ns.sign(self))
 
 
-@unary(np.sign, to_float=False)
+def _sign(a: np.ndarray) -> np.ndarray:
+    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+
+
+@unary(_sign, name="sign", to_float=False)
 def sign(ns, g):
     return ns.mul(g, 0)
 
@@ -277,7 +420,23 @@ def reciprocal(ns, g, result):
 
 def _compare(name: str, fn) -> Any:
     op = binary(name, fn, method=True, inplace_variant=False)
+    # In place, torch writes the result in self's dtype and records a node whose gradient
+    # is zero: <Name>Backward1 for a Tensor other, <Name>Backward0 for a number.
+    by_tensor = binary(name, fn, node=camel(name) + "Backward1", self=_zero_grad,
+                       other=_zero_grad, method=False, inplace_variant=False, register=False)
+    by_number = binary(name, fn, node=camel(name) + "Backward0", self=_zero_grad,
+                       method=False, inplace_variant=False, register=False)
+
+    def op_(self: Tensor, other: Any) -> Tensor:
+        return inplace(self, by_tensor if isinstance(other, Tensor) else by_number,
+                       name + "_", other)
+    op_.__name__ = name + "_"
+    tensor_method(name + "_")(op_)
     return op
+
+
+def _zero_grad(ns, g):
+    return ns.mul(g, 0)
 
 
 eq = _compare("eq", np.equal)
@@ -303,15 +462,15 @@ class WhereBackward0(Node):
         z = ns.constant(np.zeros((), dtype=ns.np_dtype(g)))
         c = ns.constant(cond)
         ga = gb = None
-        if self.next_functions[1][0] is not None:
+        if self.next_functions[0][0] is not None:
             ga = ns.sum_to(ns.where(c, g, z), a_shape)
             if a_dt is not None and ns.np_dtype(ga) != a_dt:
                 ga = ns.cast(ga, a_dt)
-        if self.next_functions[2][0] is not None:
+        if self.next_functions[1][0] is not None:
             gb = ns.sum_to(ns.where(c, z, g), b_shape)
             if b_dt is not None and ns.np_dtype(gb) != b_dt:
                 gb = ns.cast(gb, b_dt)
-        return (None, ga, gb)
+        return (ga, gb)
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
@@ -330,7 +489,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     out = np.where(cond, a, b).astype(dt, copy=False)
     if not needs_grad(input, other):
         return _make(out)
-    node = WhereBackward0((edge(None), edge(input), edge(other)))
+    node = WhereBackward0((edge(input), edge(other)))       # the condition is no input
     node.shapes = (np.shape(a), input._data.dtype if isinstance(input, Tensor) else None,
                    np.shape(b), other._data.dtype if isinstance(other, Tensor) else None)
     save_values(node, (cond,))
@@ -363,6 +522,17 @@ class ClampBackward1(Node):
         return (ns.mul(grads[0], ns.constant(inside)),)
 
 
+def _clamp_masks(x: np.ndarray, lo: Any, hi: Any) -> tuple:
+    """Where the gradient of clamp(x, lo, hi) goes: to x, to lo, to hi. torch's choices at
+    ties: x wins when lo <= x <= hi; lo only when x < lo < hi (strictly); hi wherever it
+    decides the result (x > hi, or lo > hi). So at x < lo == hi nobody gets it."""
+    if lo is None:
+        return x <= hi, None, x > hi
+    if hi is None:
+        return x >= lo, x < lo, None
+    return (x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (lo > hi)
+
+
 class ClampBackward0(Node):
     """clamp with tensor bounds: gradient to x inside, to a bound where it is active."""
 
@@ -371,32 +541,53 @@ class ClampBackward0(Node):
 
     def backward(self, ns, grads):
         g = grads[0]
-        x, lo, hi = self.unpack(False)
-        inside = np.ones(x.shape, dtype=np.bool_)
-        if lo is not None:
-            inside = inside & (x >= lo)
-        if hi is not None:
-            inside = inside & (x <= hi)
+        masks = _clamp_masks(*self.unpack(False))
         zero = ns.constant(np.zeros((), ns.np_dtype(g)))
-        out = [ns.where(ns.constant(inside), g, zero), None, None]
-        shape = self.shapes
-        if lo is not None and self.next_functions[1][0] is not None:
-            act = (x < lo) if hi is None else (x < lo) & ~(lo > hi)
-            out[1] = ns.sum_to(ns.where(ns.constant(np.broadcast_to(act, g.shape)), g, zero),
-                               shape[1])
-        if hi is not None and self.next_functions[2][0] is not None:
-            act = (x > hi) | ((lo > hi) if lo is not None else False)
-            out[2] = ns.sum_to(ns.where(ns.constant(np.broadcast_to(act, g.shape)), g, zero),
-                               shape[2])
-        out[0] = ns.sum_to(out[0], shape[0])
+        out = []
+        for i, (mask, (shape, dtype)) in enumerate(zip(masks, self.shapes)):
+            if mask is None or self.next_functions[i][0] is None:
+                out.append(None)
+                continue
+            picked = ns.where(ns.constant(np.broadcast_to(mask, g.shape)), g, zero)
+            picked = ns.sum_to(picked, shape)
+            out.append(picked if ns.np_dtype(picked) == dtype else ns.cast(picked, dtype))
         return tuple(out)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """torch.clamp(input, min=None, max=None)"""
+    return _clamp(input, min, max, "clamp")
+
+
+def clip(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """torch.clip(input, min=None, max=None): alias of clamp."""
+    return _clamp(input, min, max, "clip")
+
+
+def _mixed_bounds(name: str, args: tuple, method: bool) -> TypeError:
+    """torch's argument-parser error for a Tensor bound beside a number bound. Positional
+    calls only: keyword calls get the same text here (torch words those differently)."""
+    got = ", ".join(type(v).__name__ for v in args)
+    if method:
+        marked = ", ".join(f"!{type(v).__name__}!" for v in args)
+        why = f"      didn't match because some of the arguments have invalid types: ({marked})\n"
+        overloads = (f" * (Tensor min = None, Tensor max = None)\n{why}"
+                     f" * (Number min = None, Number max = None)\n{why}")
+    else:
+        overloads = (" * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
+                     "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor "
+                     "out = None)\n")
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                     f"but expected one of:\n{overloads}")
+
+
+def _clamp(input: Tensor, min: Any, max: Any, name: str, method: bool = False) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+            args = (min, max) if method else (input, min, max)
+            raise _mixed_bounds(name, tuple(v for v in args if v is not None), method)
         return _clamp_tensor(input, min, max)
     a = input._data
     if a.dtype.kind in "iub" and (isinstance(min, builtins.float) or
@@ -418,33 +609,47 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 
 def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
-    lo = min._data if isinstance(min, Tensor) else (None if min is None else np.asarray(min))
-    hi = max._data if isinstance(max, Tensor) else (None if max is None else np.asarray(max))
-    dt = _dt.result_np_dtype(tuple(t._data for t in (input, min, max) if isinstance(t, Tensor)))
-    x = input._data.astype(dt, copy=False)
+    bounds = [b for b in (min, max) if b is not None]
+    dt = _dt.result_np_dtype(tuple(t._data for t in (input, *bounds)))
+    x, lo, hi = (None if t is None else t._data.astype(dt, copy=False)
+                 for t in (input, min, max))
+    shape = np.broadcast_shapes(*(b.shape for b in (x, lo, hi) if b is not None))
     out = x
     # torch: min then max, so where min > max the result is max.
     if lo is not None:
-        out = np.maximum(out, lo.astype(dt, copy=False))
+        out = np.maximum(out, lo)
     if hi is not None:
-        out = np.minimum(out, hi.astype(dt, copy=False))
+        out = np.minimum(out, hi)
+    out = np.array(np.broadcast_to(out, shape), dtype=dt)
     if not needs_grad(input, min, max):
-        return _make(np.array(out, dtype=dt))
+        return _make(out)
     node = ClampBackward0((edge(input), edge(min), edge(max)))
-    node.shapes = (x.shape, np.shape(lo) if lo is not None else None,
-                   np.shape(hi) if hi is not None else None)
-    save_values(node, (input, min if isinstance(min, Tensor) else None,
-                       max if isinstance(max, Tensor) else None))
-    return record(node, out)          # np.maximum/np.minimum made it fresh, broadcast
+    node.shapes = tuple((None, None) if t is None else (t._data.shape, t._data.dtype)
+                        for t in (input, min, max))
+    save_values(node, (input, min, max))
+    return record(node, out)
 
 
-clip = clamp
-tensor_method("clamp", "clip")(clamp)
+def _clamp_methods(name: str) -> None:
+    """``Tensor.clamp``/``clamp_`` (and clip): the argument errors count from ``min``."""
+    def method(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        return _clamp(self, min, max, name, method=True)
+
+    def method_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        if self._data.dtype.kind in "biu" and any(isinstance(b, builtins.float)
+                                                  for b in (min, max)):
+            raise RuntimeError("result type Float can't be cast to the desired output type "
+                               f"{c_type_name(self._data.dtype)}")
+        return inplace(self, lambda x, lo, hi: _clamp(x, lo, hi, name + "_", method=True),
+                       name + "_", min, max)
+    method.__name__, method_.__name__ = name, name + "_"
+    method.__doc__ = f"Tensor.{name}(min=None, max=None) -> Tensor"
+    tensor_method(name)(method)
+    tensor_method(name + "_")(method_)
 
 
-@tensor_method("clamp_", "clip_")
-def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    return inplace(self, clamp, "clamp_", min, max)
+_clamp_methods("clamp")
+_clamp_methods("clip")
 
 
 def _cast_array(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -485,6 +690,10 @@ for _name, _fn in {
     "true_divide": true_divide, "negative": neg, "absolute": abs, "rsub": rsub,
 }.items():
     setattr(Tensor, _name, _fn)
+
+
+Tensor.negative_ = Tensor.neg_
+Tensor.absolute_ = Tensor.abs_
 
 
 def _inplace_method(fn, name):

@@ -25,12 +25,13 @@ from .define import (
     formula,
     needs_grad,
     record,
+    record_many,
     save_values,
     tensor_method,
     wrap_dim,
     wrap_dims,
 )
-from .pointwise import div
+from .pointwise import div, kernel_missing
 from .reduction import _kept_shape, _ReduceNode, sum
 
 _make = Tensor._make
@@ -158,6 +159,12 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 def _amax_amin(input, dim, keepdim, name, fn, node_cls):
     a = input._data
     dims = _reduce_dims(a, None if dim == () or dim == [] else dim)
+    if dims and not a.size:
+        # torch names the empty dim as it was given (-1), unlike max(dim)
+        for given in (dim,) if isinstance(dim, (builtins.int, np.integer)) else dim:
+            if a.shape[wrap_dim(given, a.ndim)] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {given} to have non-zero "
+                                 "size.")
     _empty_check(name, a, dims)
     return _even_reduce(input, _extreme(fn, a, dims, keepdim), dims, keepdim, node_cls)
 
@@ -221,6 +228,8 @@ class _SelectNode(Node):
 
     def backward(self, ns, grads):
         g = grads[0]
+        if not self.shape:              # a 0-d input selects itself
+            return (g,)
         if not self.keepdim:
             g = ns.unsqueeze(g, self.dim)
         return (ns.put_along(g, self.idx, self.dim, self.shape),)
@@ -244,7 +253,7 @@ def _select_result(name: str, input: Tensor, values: np.ndarray, idx: np.ndarray
                    keepdim: bool, node_cls: type) -> ReturnType:
     """Build the (values, indices) result; ``idx`` is kept-dim shaped."""
     indices = idx if keepdim else np.squeeze(idx, dim)
-    ind = _make(np.ascontiguousarray(indices, dtype=np.int64))
+    ind = _make(np.array(indices, dtype=np.int64))      # a copy that keeps 0-d as 0-d
     rt = _RETURN_TYPES[name]
     if not needs_grad(input):
         return rt(_make(values), ind)
@@ -314,6 +323,8 @@ def _max_min(input, dim, keepdim, name):
 def _arg_reduce(name: str, arg: Any):
     def op(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
         a = input._data
+        if a.dtype == np.bool_:
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
             if a.size == 0:
                 raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -339,9 +350,12 @@ argmin = _arg_reduce("argmin", _argmin_nan)
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """torch.median(input) (lower median) / torch.median(input, dim, keepdim=False)"""
     a = input._data
+    if a.dtype == np.bool_:
+        raise kernel_missing("median_cpu" if dim is None else "median_out", a.dtype)
     if dim is None:
-        if a.size == 0:
-            return _make(np.asarray(np.nan, dtype=a.dtype))
+        if a.size == 0:     # NaN, and a zero gradient (nothing ties with it)
+            return _even_reduce(input, np.asarray(np.nan, dtype=a.dtype), None, False,
+                                MedianBackward0)
         flat = np.sort(a.reshape(-1))
         value = flat[-1] if np.isnan(flat[-1]) else flat[(flat.size - 1) // 2]
         return _even_reduce(input, np.asarray(value, dtype=a.dtype), None, False,
@@ -369,11 +383,15 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
 
 def _argsort_array(a: np.ndarray, d: int, descending: bool) -> np.ndarray:
     if descending:
-        # Stable descending order: sort the reversed keys, NaN first (torch: NaN is largest).
-        key = -a if a.dtype.kind in "fiu" and a.dtype.kind != "u" else None
-        if key is not None:
-            return np.argsort(key, axis=d, kind="stable")
-        return np.flip(np.argsort(np.flip(a, d), axis=d, kind="stable"), d)
+        # Stable descending order: sort keys that reverse the order (NaN first: torch's NaN
+        # is the largest), so ties keep their original order.
+        if a.dtype.kind == "b":
+            key = ~a
+        elif a.dtype.kind == "u":
+            key = np.iinfo(a.dtype).max - a
+        else:
+            key = -a
+        return np.argsort(key, axis=d, kind="stable")
     return np.argsort(a, axis=d, kind="stable")
 
 
@@ -390,6 +408,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
          ) -> ReturnType:
     """torch.topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)"""
     a = input._data
+    if a.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = wrap_dim(dim, a.ndim) if a.ndim else 0
     n = a.shape[d] if a.ndim else 1
     if not 0 <= k <= n:
@@ -404,6 +424,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ReturnType:
     """torch.kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)"""
+    if input._data.dtype == np.bool_:
+        raise kernel_missing("kthvalue_cpu", input._data.dtype)
     def pick(x, axis):
         if not 1 <= k <= x.shape[axis]:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
@@ -460,6 +482,8 @@ class ProdBackward0(_ReduceNode):
         x, result = self.unpack(ns.graph)
         g = self.spread(ns, grads[0])
         xa = ns.unwrap(x)
+        if xa.ndim == 0:
+            return (grads[0],)          # torch passes the gradient through unchanged
         if xa.size == 0:
             return (g,)
         if not (xa == 0).any():
@@ -546,13 +570,23 @@ class VarBackward0(_ReduceNode):
 
     def var_grad(self, ns, g, x):
         dof = self.count - self.correction
+        if dof <= 0 and (self.dims is None or not self.shape):
+            # torch, over all elements: inf * 0 is NaN where x is the mean, else inf; a
+            # constant, so nothing flows through it to a second derivative.
+            xa = ns.unwrap(x)
+            at_mean = xa == xa.mean(axis=self.dims, keepdims=True)
+            factor = np.where(at_mean, np.nan, np.inf).astype(ns.np_dtype(g))
+            return ns.mul(self.spread(ns, g), ns.constant(factor))
         with np.errstate(all="ignore"):
             scale = 2.0 / dof if dof > 0 else math.inf
         return ns.mul(ns.mul(self.spread(ns, g), self.centred(ns, x)), scale)
 
+    def output_grad(self, ns, g, x, result):
+        return self.var_grad(ns, g, x)
+
     def backward(self, ns, grads):
-        x, _ = self.unpack(ns.graph)
-        return (self.var_grad(ns, grads[0], x),)
+        x, result = self.unpack(ns.graph)
+        return (self.output_grad(ns, grads[0], x, result),)
 
 
 class StdBackward0(VarBackward0):
@@ -560,32 +594,59 @@ class StdBackward0(VarBackward0):
 
     __slots__ = ()
 
+    def output_grad(self, ns, g, x, result):
+        zero = ns.eq(result, 0)
+        g = ns.where(zero, ns.mul(g, 0), ns.div(g, ns.mul(ns.where(zero, ns.add(result, 1),
+                                                                     result), 2)))
+        return self.var_grad(ns, g, x)
+
+
+def _with_mean(base: type, name: str) -> type:
+    """The node of var_mean/std_mean: one node, two outputs (the statistic, the mean)."""
     def backward(self, ns, grads):
         x, result = self.unpack(ns.graph)
-        zero = ns.eq(result, 0)
-        g = ns.where(zero, ns.mul(grads[0], 0),
-                     ns.div(grads[0], ns.mul(ns.where(zero, ns.add(result, 1), result), 2)))
-        return (self.var_grad(ns, g, x),)
+        g_stat, g_mean = grads
+        total = None if g_stat is None else self.output_grad(ns, g_stat, x, result)
+        if g_mean is not None:
+            from_mean = ns.div(self.spread(ns, g_mean), self.count)
+            total = from_mean if total is None else ns.add(total, from_mean)
+        return (total,)
+    return type(name, (base,), {"__slots__": ("n_outputs",), "backward": backward})
+
+
+VarMeanBackward0 = _with_mean(VarBackward0, "VarMeanBackward0")
+StdMeanBackward0 = _with_mean(StdBackward0, "StdMeanBackward0")
+_NODES = {("var", False): VarBackward0, ("std", False): StdBackward0,
+          ("var", True): VarMeanBackward0, ("std", True): StdMeanBackward0}
 
 
 def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
-             name: str) -> Tensor:
+             name: str, with_mean: bool = False) -> Any:
     dim, correction = _parse_correction(dim, unbiased, correction)
     a = input._data
     if a.dtype.kind not in "fc":
-        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. "
-                           f"Got {input.dtype.scalar_name} instead.")
+        which = f"{name}_mean" if with_mean else "std and var"
+        raise RuntimeError(f"{which} only support floating point and complex dtypes")
     dims = _reduce_dims(a, dim)
     out, n = _var_forward(a, dims if dims != () else (), correction, keepdim, name)
     if name == "std":
         out = np.sqrt(out)
+    outs = [out]
+    if with_mean:
+        with np.errstate(all="ignore"):
+            outs.append(np.asarray(np.mean(a, axis=dims if dims != () else (),
+                                           keepdims=keepdim), dtype=a.dtype))
     if not needs_grad(input):
-        return _make(out)
-    node = _reduce_node(VarBackward0 if name == "var" else StdBackward0, input, dims, keepdim)
+        return tuple(_make(o) for o in outs) if with_mean else _make(out)
+    node = _reduce_node(_NODES[name, with_mean], input, dims, keepdim)
     node.correction, node.count = correction, n
-    result = record(node, out)
-    _save_result(node, result, input)
-    return result
+    if not with_mean:
+        result = record(node, out)
+        _save_result(node, result, input)
+        return result
+    results = record_many(node, outs)
+    _save_result(node, results[0], input)
+    return tuple(results)
 
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
@@ -602,19 +663,14 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple:
-    """torch.var_mean(...) -> (var, mean). Differs from torch: the two results carry
-    VarBackward0 and MeanBackward grad_fns instead of one shared VarMeanBackward0."""
-    from .reduction import mean
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, _parse_correction(dim, unbiased, correction)[0], keepdim))
+    """torch.var_mean(input, dim=None, *, correction=1, keepdim=False) -> (var, mean)"""
+    return _var_std(input, dim, unbiased, keepdim, correction, "var", with_mean=True)
 
 
 def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple:
-    """torch.std_mean(...) -> (std, mean). Same grad_fn difference as var_mean."""
-    from .reduction import mean
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, _parse_correction(dim, unbiased, correction)[0], keepdim))
+    """torch.std_mean(input, dim=None, *, correction=1, keepdim=False) -> (std, mean)"""
+    return _var_std(input, dim, unbiased, keepdim, correction, "std", with_mean=True)
 
 
 # -- norms -----------------------------------------------------------------------------------------
@@ -651,6 +707,21 @@ class LinalgVectorNormBackward0(_ReduceNode):
         return (ns.where(zero, ns.mul(g, 0), ns.mul(g, d)),)
 
 
+def _no_identity_check(a: np.ndarray, dims: tuple | None, p: float) -> None:
+    """The inf norms have no value over nothing: torch refuses an empty reduction."""
+    if a.size:
+        return
+    which = "inf" if p > 0 else "-inf"
+    if dims is None:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {which} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    for d in dims:
+        if a.shape[d] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {which} norm on the "
+                               f"dimension {d}because this dimension is empty and the "
+                               "operation does not have an identity")
+
+
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """torch.linalg.vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None)"""
@@ -667,10 +738,8 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     if dims == ():
         out = ax.copy()
     elif math.isinf(p):
-        if a.size == 0 and p > 0:
-            out = np.zeros(_kept_shape(a.shape, dims) if keepdim else (), ax.dtype)
-        else:
-            out = (np.max if p > 0 else np.min)(ax, axis=axis, keepdims=keepdim)
+        _no_identity_check(a, dims, p)
+        out = (np.max if p > 0 else np.min)(ax, axis=axis, keepdims=keepdim)
     elif p == 0:
         out = np.sum(ax != 0, axis=axis, keepdims=keepdim).astype(ax.dtype)
     elif p == 2:
@@ -779,6 +848,8 @@ class CumsumBackward0(Node):
 
     def backward(self, ns, grads):
         g = grads[0]
+        if self.dim is None:            # 0-d input: the running sum is the input itself
+            return (g if ns.np_dtype(g) == self.dtype else ns.cast(g, self.dtype),)
         total = ns.sum(g, (self.dim,), True)
         rev = ns.add(ns.sub(total, ns.cumsum(g, self.dim)), g)
         if ns.np_dtype(rev) != self.dtype:
@@ -794,9 +865,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if not needs_grad(input):
         return _make(out)
     node = CumsumBackward0((edge(input),))
-    node.dim, node.dtype = d if a.ndim else 0, input._data.dtype
-    if a.ndim == 0:
-        node.dim = ()
+    node.dim, node.dtype = d if a.ndim else None, input._data.dtype
     return record(node, out)
 
 

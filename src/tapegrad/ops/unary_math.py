@@ -13,8 +13,20 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
-from .define import Tensor, formula, inplace, tensor_method, unary
-from .pointwise import clamp, pow
+from .define import (
+    Node,
+    Tensor,
+    camel,
+    edge,
+    formula,
+    inplace,
+    needs_grad,
+    record,
+    save_values,
+    tensor_method,
+    unary,
+)
+from .pointwise import kernel_missing, pow, refusing
 
 _make = Tensor._make
 _LN2 = math.log(2.0)
@@ -121,6 +133,38 @@ tensor_method("arccosh")(acosh)
 tensor_method("arctanh")(atanh)
 
 
+class _NoInplaceDerivative(Node):
+    """torch records these in-place ops (asinh_ ...) but has no derivative for them."""
+
+    __slots__ = ()
+    op_name = ""
+
+    def backward(self, ns, grads):
+        raise NotImplementedError(f"the derivative for 'inplace version of {self.op_name}' is "
+                                  "not implemented.")
+
+
+def _inplace_without_derivative(op: Any) -> None:
+    name = op.__name__
+    node_cls = type(camel(name) + "Backward1", (_NoInplaceDerivative,),
+                    {"__slots__": (), "op_name": name})
+
+    def recorded(input: Tensor) -> Tensor:
+        out = op(input.detach())._data
+        if not needs_grad(input):
+            return _make(out)
+        return record(node_cls((edge(input),)), out)
+
+    def method(self: Tensor) -> Tensor:
+        return inplace(self, recorded, name + "_")
+    method.__name__ = name + "_"
+    tensor_method(name + "_", "arc" + name[1:] + "_")(method)
+
+
+for _op in (asinh, acosh, atanh):
+    _inplace_without_derivative(_op)
+
+
 # -- erf family --------------------------------------------------------------------------------
 
 _erf_object = np.frompyfunc(math.erf, 1, 1)
@@ -176,20 +220,36 @@ def erfinv(ns, g, result):
 
 # -- logit --------------------------------------------------------------------------------------
 
-@unary(_quiet(lambda a: np.log(a / (1 - a))), method=False, inplace_variant=False,
-       name="_logit")
-def _logit(ns, g, self):
-    return ns.div(g, ns.mul(self, ns.rsub(self, 1)))
+class LogitBackward0(Node):
+    """d logit = g / (x (1 - x)) inside [eps, 1 - eps]; outside it torch gives 0, or NaN
+    outside [0, 1] when there is no eps."""
 
+    __slots__ = ("eps",)
+    saved_names = ("self",)
 
-_logit.node_class.__name__ = "LogitBackward0"
+    def backward(self, ns, grads):
+        (x,) = self.unpack(ns.graph)
+        xa = ns.unwrap(x)
+        lo, hi = (0.0, 1.0) if self.eps is None else (self.eps, 1.0 - self.eps)
+        fill = np.asarray(np.nan if self.eps is None else 0.0, dtype=xa.dtype)
+        inside = ns.div(grads[0], ns.mul(x, ns.rsub(x, 1)))
+        return (ns.where(ns.constant((xa < lo) | (xa > hi)), ns.constant(fill), inside),)
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """torch.logit(input, eps=None): log(p / (1 - p)), p clamped to [eps, 1 - eps]."""
-    if eps is not None:
-        input = clamp(input, eps, 1 - eps)
-    return _logit(input)
+    a = input._data
+    if a.dtype.kind in "biu":
+        a = a.astype(_dt.get_default_dtype().np)
+    p = a if eps is None else np.clip(a, eps, 1.0 - eps)
+    with np.errstate(all="ignore"):
+        out = np.log(p / (1 - p)).astype(a.dtype, copy=False)
+    if not needs_grad(input):
+        return _make(out)
+    node = LogitBackward0((edge(input),))
+    node.eps = eps
+    save_values(node, (input,))
+    return record(node, out)
 
 
 tensor_method("logit")(logit)
@@ -206,13 +266,15 @@ def _zero_grad(ns, g):
     return ns.mul(g, 0)
 
 
-floor = unary(np.floor, name="floor", to_float=False)(_zero_grad)
-ceil = unary(np.ceil, name="ceil", to_float=False)(_zero_grad)
-trunc = unary(np.trunc, name="trunc", to_float=False)(_zero_grad)
+floor = unary(refusing("floor_vml_cpu", "b", np.floor), name="floor",
+              to_float=False)(_zero_grad)
+ceil = unary(refusing("ceil_vml_cpu", "b", np.ceil), name="ceil", to_float=False)(_zero_grad)
+trunc = unary(refusing("trunc_vml_cpu", "b", np.trunc), name="trunc",
+              to_float=False)(_zero_grad)
 fix = trunc
 tensor_method("fix")(trunc)
-_round0 = unary(np.round, name="round", to_float=False, method=False,
-                inplace_variant=False)(_zero_grad)
+_round0 = unary(refusing("round_vml_cpu", "b", np.round), name="round", to_float=False,
+                method=False, inplace_variant=False)(_zero_grad)
 
 
 def _round_decimals_forward(decimals: int):
@@ -234,8 +296,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
                    to_float=False, method=False, inplace_variant=False)(_zero_grad)
         _ROUND_DECIMALS[decimals] = op
     if input._data.dtype.kind in "biu":
-        raise RuntimeError('"round_decimals" not implemented for '
-                           f"'{input.dtype.scalar_name}'")
+        raise kernel_missing("round_cpu", input._data.dtype)
     return op(input)
 
 
@@ -248,7 +309,7 @@ def round_(self: Tensor, *, decimals: int = 0) -> Tensor:
     return inplace(self, round, "round_", decimals=decimals)
 
 
-@unary(lambda a: a - np.trunc(a), to_float=False)
+@unary(refusing("frac_cpu", "biu", lambda a: a - np.trunc(a)), name="frac", to_float=False)
 def frac(ns, g):
     return g
 
