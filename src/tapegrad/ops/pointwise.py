@@ -225,20 +225,53 @@ def sqrt(ns, g, result):
     return ns.div(g, ns.mul(result, 2))
 
 
+def _fits(g: np.ndarray, t: np.ndarray) -> bool:
+    """Whether ``g * t`` may be written into ``t`` (a temporary the formula owns)."""
+    return g.dtype == t.dtype and g.shape == t.shape
+
+
+def _tanh_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:
+    # g * (1 - result**2) with one allocation instead of three.
+    t = np.multiply(result, result)
+    np.subtract(1, t, out=t)
+    return np.multiply(g, t, out=t) if _fits(g, t) else g * t
+
+
+def _tanh_backward_tensor(g: Tensor, result: Tensor) -> Tensor:
+    return mul(g, rsub(mul(result, result), 1))
+
+
 @unary(np.tanh)
 def tanh(ns, g, result):
-    return ns.mul(g, ns.rsub(ns.mul(result, result), 1))
+    return ns.tanh_backward(g, result)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # Stable on both tails: never exponentiates a positive number.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    # Stable on both tails: never exponentiates a positive number. With e = exp(-|x|)
+    # the result is 1/(1+e) for x >= 0 and e/(1+e) below; max(e, x >= 0) picks the
+    # numerator without a masked select (which is several times slower than arithmetic).
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    num = np.maximum(e, x >= 0)
+    np.add(e, 1, out=e)
+    return np.divide(num, e, out=num)
+
+
+def _sigmoid_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:
+    # g * (result * (1 - result)) with one allocation instead of three.
+    t = np.subtract(1, result)
+    np.multiply(result, t, out=t)
+    return np.multiply(g, t, out=t) if _fits(g, t) else g * t
+
+
+def _sigmoid_backward_tensor(g: Tensor, result: Tensor) -> Tensor:
+    return mul(g, mul(result, rsub(result, 1)))
 
 
 @unary(_sigmoid)
 def sigmoid(ns, g, result):
-    return ns.mul(g, ns.mul(result, ns.rsub(result, 1)))
+    return ns.sigmoid_backward(g, result)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -261,6 +294,8 @@ def sign(ns, g):
 
 
 formula("rsub", lambda a, b: np.subtract(b, a), rsub)
+formula("tanh_backward", _tanh_backward_array, _tanh_backward_tensor)
+formula("sigmoid_backward", _sigmoid_backward_array, _sigmoid_backward_tensor)
 
 
 def _reciprocal_forward(a: np.ndarray) -> np.ndarray:
