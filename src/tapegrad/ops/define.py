@@ -374,6 +374,16 @@ def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:
 
 
 _SAVED_INDEX = {"self": 0, "other": 1, "result": 2}
+_NO_EDGE = (None, 0)
+_float = builtins.float
+
+
+def _save_plan(*uses: tuple) -> tuple | None:
+    """(save self, save other, save result) for the formulas that will run; None: nothing."""
+    wanted = {name for names in uses for name in names}
+    if not wanted:
+        return None
+    return ("self" in wanted, "other" in wanted, "result" in wanted)
 
 
 def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: bool
@@ -434,6 +444,9 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
         "saved_names": ("self", "other", "result"),
         "__module__": (grad_self or grad_other or forward).__module__})
     differentiable = grad_self is not None or grad_other is not None
+    # Which of (self, other, result) to save, indexed by s_req + 2 * o_req.
+    save_plans = tuple(_save_plan(uses_self if s else (), uses_other if o else ())
+                       for o in (False, True) for s in (False, True))
 
     def op(input: Tensor, other: Any) -> Tensor:
         if not isinstance(input, Tensor):
@@ -442,46 +455,57 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             else:
                 raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, "
                                 f"not {type(input).__name__}")
-        a, b = prepare_binary(input, other, op_name, to_float)
+        a = input._data
+        other_is_tensor = isinstance(other, Tensor)
+        # Fast paths: a float scalar with a floating tensor, or two tensors of one dtype
+        # and rank class, need no promotion (prepare_binary would change nothing).
+        if other.__class__ is _float and a.dtype.kind in "fc":
+            b = other
+        elif other_is_tensor and other._data.dtype == a.dtype and (
+                a.ndim == 0) == (other._data.ndim == 0) and not (
+                to_float and a.dtype.kind in "biu"):
+            b = other._data
+        else:
+            a, b = prepare_binary(input, other, op_name, to_float)
         try:
             out = forward(a, b)
         except ValueError as e:
             if _broadcastable(np.shape(a), np.shape(b)):
                 raise RuntimeError(str(e)) from None
             raise broadcast_error(np.shape(a), np.shape(b)) from None
-        if not (differentiable and _grad_state.grad_enabled and (
-                input._requires_grad or (isinstance(other, Tensor) and other._requires_grad))):
+        if not (differentiable and _grad_state.grad_enabled):
             return _make(out)
         s_req = input._requires_grad
-        o_req = isinstance(other, Tensor) and other._requires_grad
+        o_req = other_is_tensor and other._requires_grad
+        if not (s_req or o_req):
+            return _make(out)
         if (s_req and grad_self is None) or (o_req and grad_other is None):
             which = "self" if s_req and grad_self is None else "other"
             raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
                                f"'{which}'")
-        n = node_cls((edge(input), edge(other)))
+        gf = input._grad_fn
+        n = node_cls(((gf, input._output_nr) if gf is not None else edge(input),
+                      edge(other) if other_is_tensor else _NO_EDGE))
         result = _make(out, True, n)
-        n.shapes = (a.shape, input._data.dtype, np.shape(b),
-                    other._data.dtype if isinstance(other, Tensor) else None)
-        wanted = set()
-        if s_req:
-            wanted.update(uses_self)
-        if o_req:
-            wanted.update(uses_other)
-        if wanted:
+        n.shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype) if (
+            other_is_tensor) else (a.shape, input._data.dtype, (), None)
+        plan = save_plans[s_req + 2 * o_req]
+        if plan is not None:
+            save_self, save_other, save_result = plan
             vals = [None, None, None]
             vers = [None, None, None]
-            if "self" in wanted:
+            if save_self:
                 if input._inference:
                     _check_saveable(input)
                 vals[0] = input
                 vers[0] = input._counter.value
-            if "other" in wanted:
+            if save_other:
                 vals[1] = other
-                if isinstance(other, Tensor):
+                if other_is_tensor:
                     if other._inference:
                         _check_saveable(other)
                     vers[1] = other._counter.value
-            if "result" in wanted:
+            if save_result:
                 vals[2] = SavedResult(out, result._counter)
                 vers[2] = 0
             n._saved = tuple(vals)

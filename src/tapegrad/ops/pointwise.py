@@ -232,6 +232,8 @@ def _fits(g: np.ndarray, t: np.ndarray) -> bool:
 
 def _tanh_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:
     # g * (1 - result**2) with one allocation instead of three.
+    if result.ndim == 0:                # NumPy gives scalars, which take no out=
+        return g * (1 - result * result)
     t = np.multiply(result, result)
     np.subtract(1, t, out=t)
     return np.multiply(g, t, out=t) if _fits(g, t) else g * t
@@ -250,6 +252,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     # Stable on both tails: never exponentiates a positive number. With e = exp(-|x|)
     # the result is 1/(1+e) for x >= 0 and e/(1+e) below; max(e, x >= 0) picks the
     # numerator without a masked select (which is several times slower than arithmetic).
+    if x.ndim == 0:                     # NumPy gives scalars, which take no out=
+        e = np.exp(-np.abs(x))
+        return np.maximum(e, x >= 0) / (1 + e)
     e = np.abs(x)
     np.negative(e, out=e)
     np.exp(e, out=e)
@@ -260,6 +265,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _sigmoid_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:
     # g * (result * (1 - result)) with one allocation instead of three.
+    if result.ndim == 0:
+        return g * (result * (1 - result))
     t = np.subtract(1, result)
     np.multiply(result, t, out=t)
     return np.multiply(g, t, out=t) if _fits(g, t) else g * t
