@@ -128,6 +128,7 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
     check_nan = anomaly_state.enabled and anomaly_state.check_nan
     anomaly = anomaly_state.enabled
     heappush, heappop = heapq.heappush, heapq.heappop
+    single_output = _SINGLE_OUTPUT
     while heap:
         node = heappop(heap)[2]
         node_type = type(node)
@@ -167,33 +168,35 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 outs = _call_node(node, ns, grads, create_graph, check_nan)
             else:
                 outs = node.backward(ns, grads)
-            if not keep_graph:
+            if not keep_graph and node._saved:
                 node.release()
             if node._post_hooks:
                 outs = _run_post_hooks(node, outs, grads, create_graph)
             del grads                      # free the incoming gradients before the next node
-        i = 0
-        for nxt, nr in node.next_functions:
+        edges = node.next_functions
+        if outs is None:
+            outs = (None,) * len(edges)
+        elif len(outs) != len(edges):
+            outs = tuple(outs) + (_MISSING,) * (len(edges) - len(outs))
+        for (nxt, nr), g in zip(edges, outs):
             if nxt is None or (needed is not None and nxt not in needed):
-                i += 1
                 continue
-            if outs is not None:
-                g = outs[i]
-                if g is not None:
-                    buf = buffers.get(nxt)
-                    if buf is None:
-                        n_out = _n_outputs(nxt)
-                        if n_out == 1:
-                            buffers[nxt] = [g]
-                        else:
-                            buf = buffers[nxt] = [None] * n_out
-                            buf[nr] = g
+            if g is not None:
+                if g is _MISSING:
+                    raise IndexError("tuple index out of range")
+                buf = buffers.get(nxt)
+                if buf is None:
+                    n_out = 1 if type(nxt) in single_output else _n_outputs(nxt)
+                    if n_out == 1:
+                        buffers[nxt] = [g]
                     else:
-                        cur = buf[nr]
-                        # Never add in place into an incoming gradient: it may be shared
-                        # (a user's tensor, or the same array sent along two edges).
-                        buf[nr] = g if cur is None else cur + g
-            i += 1
+                        buf = buffers[nxt] = [None] * n_out
+                        buf[nr] = g
+                else:
+                    cur = buf[nr]
+                    # Never add in place into an incoming gradient: it may be shared
+                    # (a user's tensor, or the same array sent along two edges).
+                    buf[nr] = g if cur is None else cur + g
             d = deps[nxt] - 1
             deps[nxt] = d
             if d == 0:
@@ -245,12 +248,20 @@ def _add_to_buffer(buffers: dict, node: Node, nr: int, g) -> None:
 _MAY_HAVE_OUTPUTS: dict[type, bool] = {}
 
 
+# Node types known to have one output: the engine's check before calling _n_outputs.
+_SINGLE_OUTPUT: set[type] = set()
+# Stands in for gradients a node did not return (fewer than its edges).
+_MISSING = object()
+
+
 def _n_outputs(node: Node) -> int:
     cls = type(node)
     may = _MAY_HAVE_OUTPUTS.get(cls)
     if may is None:
         may = _MAY_HAVE_OUTPUTS[cls] = hasattr(cls, "n_outputs") or any(
             "__dict__" in vars(k) for k in cls.__mro__ if k is not object)
+        if not may:
+            _SINGLE_OUTPUT.add(cls)
     return getattr(node, "n_outputs", 1) if may else 1
 
 

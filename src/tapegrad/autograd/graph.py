@@ -169,7 +169,7 @@ class Node:
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         out = []
-        for item, version in zip(saved, self._versions, strict=True):
+        for item, version in zip(saved, self._versions):
             if version is None:                 # a plain value (Python scalar, shape, ...)
                 out.append(item)
             elif type(item) is SavedResult:

@@ -352,23 +352,28 @@ class BinaryNode(Node):
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
-        vals = self.unpack(ns.graph)      # [self, other, result] (None where not saved)
+        # [self, other, result] (None where not saved); nothing to check when none was.
+        vals = self.unpack(ns.graph) if self._saved != () else ()
         (s_edge, o_edge) = self.next_functions
         a_shape, a_dtype, b_shape, b_dtype = self.shapes
         ga = gb = None
         if s_edge[0] is not None:
-            ga = self.grad_self(ns, g, *[vals[i] for i in self.uses_self])
+            uses = self.uses_self
+            ga = self.grad_self(ns, g, *[vals[i] for i in uses]) if uses else (
+                self.grad_self(ns, g))
             ga = _fit(ns, ga, a_shape, a_dtype)
         if o_edge[0] is not None:
-            gb = self.grad_other(ns, g, *[vals[i] for i in self.uses_other])
+            uses = self.uses_other
+            gb = self.grad_other(ns, g, *[vals[i] for i in uses]) if uses else (
+                self.grad_other(ns, g))
             gb = _fit(ns, gb, b_shape, b_dtype)
         return (ga, gb)
 
 
 def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:
-    if tuple(g.shape) != shape:
+    if g.shape != shape:            # a tuple, or torch.Size (a tuple) under create_graph
         g = ns.sum_to(g, shape)
-    if ns.np_dtype(g) != dtype:
+    if (g._data.dtype if ns.graph else g.dtype) != dtype:
         g = ns.cast(g, dtype)
     return g
 
