@@ -73,3 +73,29 @@ def test_large_gradient_is_adopted_without_copy_only_when_unshared():
     g = w.grad
     assert g.numpy().flags.owndata or g.numpy().base is None
     assert not _shares(g, x)
+
+
+def test_transposed_weight_gradient_is_adopted_contiguous_and_matches_torch():
+    rng = np.random.default_rng(0)
+    xd = rng.standard_normal((5, 4)).astype(np.float32)
+    wd = rng.standard_normal((3, 4)).astype(np.float32)
+    grads = []
+    for lib in (tapegrad, torch):
+        w = lib.tensor(wd, requires_grad=True)
+        (lib.tensor(xd) @ w.T).tanh().sum().backward()
+        assert w.grad.is_contiguous()
+        assert w.grad.stride() == (4, 1)
+        grads.append(w.grad.detach().numpy().copy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-6)
+
+
+def test_transposed_gradient_kept_by_a_hook_is_not_adopted():
+    kept = []
+    w = tapegrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    wt = w.T
+    wt.register_hook(lambda g: kept.append(g))
+    x = tapegrad.tensor([[1.0, 0.5], [0.0, 2.0]])
+    (x @ wt).sum().backward()
+    assert not _shares(w.grad, kept[0])
+    w.grad.add_(10.0)
+    assert kept[0].tolist() == [[1.0, 1.0], [2.5, 2.5]]

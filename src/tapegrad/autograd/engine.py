@@ -343,6 +343,18 @@ def _run_post_hooks(node: Node, outs, grads: list, create_graph: bool):
 _OWNED_REFCOUNT = 3
 
 
+def _whole_unshared_view(g: np.ndarray) -> bool:
+    """A C-contiguous view of all of an array that nothing else refers to (the transpose
+    of a fresh matmul result, say): as private as a fresh array, so it can be adopted."""
+    base = g.base
+    return (type(base) is np.ndarray and base.base is None and g.flags.c_contiguous
+            and g.nbytes == base.nbytes and sys.getrefcount(base) <= _BASE_REFCOUNT)
+
+
+# References to a view's base while checking it: the view's own and the two above.
+_BASE_REFCOUNT = 3
+
+
 def _accumulate(variable, g, create_graph: bool) -> None:
     """Sum ``g`` into ``variable.grad``: in place normally, out of place under create_graph."""
     Tensor = _Tensor()
@@ -363,8 +375,8 @@ def _accumulate(variable, g, create_graph: bool) -> None:
         old = variable._grad
         if old is None:
             # Adopt the array when nothing else can see it; otherwise copy it.
-            if (g.base is not None or sys.getrefcount(g) > _OWNED_REFCOUNT
-                    or not g.flags.writeable):
+            if (sys.getrefcount(g) > _OWNED_REFCOUNT or not g.flags.writeable
+                    or (g.base is not None and not _whole_unshared_view(g))):
                 g = g.copy()
             variable._grad = Tensor._make(g)
         elif old._requires_grad or old._data.shape != g.shape:
