@@ -489,8 +489,12 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
                                f"'{which}'")
         gf = input._grad_fn
-        n = node_cls(((gf, input._output_nr) if gf is not None else edge(input),
-                      edge(other) if other_is_tensor else _NO_EDGE))
+        if o_req:
+            o_gf = other._grad_fn
+            o_edge = (o_gf, other._output_nr) if o_gf is not None else edge(other)
+        else:
+            o_edge = _NO_EDGE
+        n = node_cls(((gf, input._output_nr) if gf is not None else edge(input), o_edge))
         result = _make(out, True, n)
         n.shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype) if (
             other_is_tensor) else (a.shape, input._data.dtype, (), None)

@@ -521,7 +521,7 @@ def _rsub_method(self: Tensor, other: Any) -> Tensor:
 
 
 for _name, _fn in {
-    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub_method,
+    "__add__": _add, "__radd__": _add, "__sub__": sub, "__rsub__": _rsub_method,
     "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": _rtruediv,
     "__pow__": pow, "__rpow__": _rpow_method, "__neg__": neg, "__abs__": abs,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
