@@ -525,8 +525,34 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             _observe(n, result)
         return result
 
+    if isinstance(forward, np.ufunc):
+        op.write_into = _write_into(forward)
     return _publish(op, op_name, "input, other", node_cls, forward, register, method,
                     inplace_variant)
+
+
+def _write_into(ufunc: np.ufunc) -> Callable:
+    """``self op= other`` straight into self's memory, for an untracked in-place op whose
+    operands need no promotion; False leaves the case to the general path (and its
+    errors)."""
+
+    def write_into(self: Tensor, other: Any) -> bool:
+        a = self._data
+        if a.dtype.kind not in "fc" or not a.flags.writeable:
+            return False
+        if isinstance(other, Tensor):
+            b = other._data
+            if b.dtype != a.dtype or b.ndim > a.ndim or (
+                    b.shape != a.shape and np.broadcast_shapes(a.shape, b.shape) != a.shape):
+                return False
+        elif other.__class__ is _float:
+            b = other
+        else:
+            return False
+        ufunc(a, b, out=a)          # NumPy buffers operands that overlap the output
+        return True
+
+    return write_into
 
 
 # ---------------------------------------------------------------------------------------
@@ -564,6 +590,11 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     check_inplace_allowed(self)
     tracked = needs_grad(self, *args, *kwargs.values())
     if not tracked:
+        write_into = getattr(op, "write_into", None)
+        if write_into is not None and not kwargs and len(args) == 1 and write_into(
+                self, args[0]):
+            self._counter.bump(op_name)
+            return self
         prev = _grad_state.grad_enabled
         _grad_state.grad_enabled = False
         try:

@@ -114,6 +114,11 @@ def true_divide(input: Tensor, other: Any) -> Tensor:
     return _div(input, other)
 
 
+# The public wrappers write in place as their binary ops do (alpha, rounding modes and
+# bool checks take keyword arguments or other dtypes, which fall back to the general path).
+add.write_into, sub.write_into = _add.write_into, _sub.write_into
+div.write_into = true_divide.write_into = _div.write_into
+
 formula("add", np.add, add)
 formula("sub", np.subtract, sub)
 formula("div", np.true_divide, div)
