@@ -99,3 +99,52 @@ def test_transposed_gradient_kept_by_a_hook_is_not_adopted():
     assert not _shares(w.grad, kept[0])
     w.grad.add_(10.0)
     assert kept[0].tolist() == [[1.0, 1.0], [2.5, 2.5]]
+
+
+def _chain(lib, x):
+    a = x * 0.5
+    b = lib.exp(a)
+    c = lib.sin(b)
+    d = lib.relu(c * 3.0)
+    return a, b, c, d
+
+
+def _torch_and_tapegrad(fn):
+    data = np.linspace(-2.0, 2.0, 7)
+    return [fn(lib, lib.tensor(data, requires_grad=True)) for lib in (tapegrad, torch)]
+
+
+def test_gradients_written_in_place_in_backward_match_torch():
+    def run(lib, x):
+        (lib.exp(_chain(lib, x)[3]) * x).sum().backward()
+        return x.grad.numpy().copy()
+    a, b = _torch_and_tapegrad(run)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_intermediate_gradients_seen_by_hooks_retain_grad_and_grad_are_not_overwritten():
+    def run(lib, x):
+        a, b, c, d = _chain(lib, x)
+        kept = []
+        b.register_hook(lambda g: kept.append(g))
+        c.retain_grad()
+        d.grad_fn.register_hook(lambda gi, go: kept.append(go[0]))
+        a.grad_fn.register_prehook(lambda go: kept.append(go[0]))
+        d.sum().backward(retain_graph=True)
+        (gb,) = lib.autograd.grad(d.sum(), b)
+        return [k.numpy().copy() for k in kept] + [c.grad.numpy().copy(), gb.numpy().copy(),
+                                                     x.grad.numpy().copy()]
+    a, b = _torch_and_tapegrad(run)
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-12)
+
+
+def test_gradient_sent_along_two_edges_is_not_written_in_place():
+    def run(lib, x):
+        s = x * 0.5
+        y = lib.exp(s) + lib.sin(s)          # AddBackward sends one array to exp and sin
+        (y * 2.0).sum().backward()
+        return x.grad.numpy().copy()
+    a, b = _torch_and_tapegrad(run)
+    np.testing.assert_allclose(a, b, rtol=1e-12)

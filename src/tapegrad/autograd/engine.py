@@ -25,6 +25,7 @@ from .grad_mode import state as grad_state
 from .graph import AccumulateGrad, Node
 
 ARRAY_NS: Any = None
+ARRAY_NS_OWNED: Any = None      # ARRAY_NS for a node whose incoming gradient only we hold
 TENSOR_NS: Any = None
 
 _tensor_cls: Any = None
@@ -100,6 +101,7 @@ def _restrict(root_nodes: list, deps: dict, target_nodes: set) -> tuple[dict, se
 
 def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumulate):
     ns = TENSOR_NS if create_graph else ARRAY_NS
+    owned_ns = None if create_graph else ARRAY_NS_OWNED
     root_nodes = [node for node, _ in root_edges]
     deps = _discover(root_nodes)
     needed = None
@@ -166,6 +168,9 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 continue
             if anomaly:
                 outs = _call_node(node, ns, grads, create_graph, check_nan)
+            elif (owned_ns is not None and node_type.consumes_grad and len(grads) == 1
+                  and not node._post_hooks and _sole_reference(grads[0])):
+                outs = node.backward(owned_ns, grads)
             else:
                 outs = node.backward(ns, grads)
             if not keep_graph and node._saved:
@@ -204,6 +209,18 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 tick += 1
         outs = g = None
     return captured
+
+
+# References to a gradient held only by the engine's ``grads`` list, as counted below:
+# the list's, the parameter's and getrefcount's argument.
+_SOLE_REFCOUNT = 3
+
+
+def _sole_reference(g) -> bool:
+    """Whether ``g`` is an array of its own that nothing but the engine refers to (not a
+    user's, a hook's, a saved value, a view, or sent along another edge too)."""
+    return (type(g) is np.ndarray and g.base is None and g.flags.writeable
+            and sys.getrefcount(g) <= _SOLE_REFCOUNT)
 
 
 def _call_node(node: Node, ns, grads: list, create_graph: bool, check_nan: bool) -> tuple:

@@ -142,6 +142,9 @@ class Node:
     # Nodes with several outputs get None for outputs that received no gradient unless
     # they ask for zeros.
     materialize_grads = True
+    # Whether backward may be given the namespace that lets ``ns.mul_grad`` write into an
+    # incoming gradient the engine alone holds (nodes whose formulas follow its contract).
+    consumes_grad = False
 
     def __init__(self, next_functions: tuple) -> None:
         self.next_functions = next_functions

@@ -56,8 +56,19 @@ class Formulas:
     name; the composites below are written once, in terms of those.
     """
 
-    def __init__(self, graph: bool) -> None:
+    def __init__(self, graph: bool, owns_grad: bool = False) -> None:
         self.graph = graph
+        # Set on the array namespace the engine passes when it alone holds the incoming
+        # gradient: ``mul_grad`` may then write into it instead of allocating.
+        self.owns_grad = owns_grad
+        self.plain = self
+
+    def mul_grad(self, g: Any, x: Any) -> Any:
+        """``g * x`` for the incoming gradient ``g``; only as a formula's last use of ``g``
+        (it may be written into ``g`` when the engine owns it)."""
+        if self.owns_grad and _product_fits(g, x):
+            return np.multiply(g, x, out=g)
+        return self.mul(g, x)
 
     def sum_to(self, g: Any, shape: tuple) -> Any:
         """Undo broadcasting: sum ``g`` down to ``shape``."""
@@ -86,15 +97,27 @@ class Formulas:
         return g._data if self.graph else g
 
 
+def _product_fits(g: np.ndarray, x: Any) -> bool:
+    """Whether ``g * x`` has ``g``'s dtype and shape (so it can be written into ``g``)."""
+    if x.__class__ is builtins.float:
+        return g.dtype.kind in "fc"
+    return x.__class__ is np.ndarray and x.shape == g.shape and (
+        x.dtype == g.dtype or x.dtype == np.bool_)
+
+
 ns_array = Formulas(graph=False)
+ns_array_owned = Formulas(graph=False, owns_grad=True)
+ns_array_owned.plain = ns_array
 ns_tensor = Formulas(graph=True)
 _engine.ARRAY_NS = ns_array
+_engine.ARRAY_NS_OWNED = ns_array_owned
 _engine.TENSOR_NS = ns_tensor
 
 
 def formula(name: str, array_fn: Callable, tensor_fn: Callable) -> None:
     """Make ``ns.<name>`` available to derivative formulas in both currencies."""
     setattr(ns_array, name, array_fn)
+    setattr(ns_array_owned, name, array_fn)
     setattr(ns_tensor, name, tensor_fn)
 
 
@@ -246,6 +269,7 @@ class UnaryNode(Node):
 
     __slots__ = ()
     formula: Callable
+    consumes_grad = True
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         return (self.formula(ns, grads[0], *self.unpack(ns.graph)),)
@@ -349,9 +373,12 @@ class BinaryNode(Node):
     grad_other: Callable | None
     uses_self: tuple
     uses_other: tuple
+    consumes_grad = True
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
+        if _both_inputs_need_grad(self.next_functions):
+            ns = ns.plain                 # both formulas read g: neither may write into it
         # [self, other, result] (None where not saved); nothing to check when none was.
         vals = self.unpack(ns.graph) if self._saved != () else ()
         (s_edge, o_edge) = self.next_functions
@@ -368,6 +395,10 @@ class BinaryNode(Node):
                 self.grad_other(ns, g))
             gb = _fit(ns, gb, b_shape, b_dtype)
         return (ga, gb)
+
+
+def _both_inputs_need_grad(edges: tuple) -> bool:
+    return edges[0][0] is not None and edges[1][0] is not None
 
 
 def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:

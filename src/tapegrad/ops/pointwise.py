@@ -38,8 +38,8 @@ _add = binary("add", np.add, self=lambda ns, g: g, other=lambda ns, g: g, method
 _sub = binary("sub", np.subtract, self=lambda ns, g: g, other=lambda ns, g: ns.neg(g),
               method=False, inplace_variant=False)
 mul = binary("mul", np.multiply,
-             self=lambda ns, g, other: ns.mul(g, other),
-             other=lambda ns, g, self: ns.mul(g, self))
+             self=lambda ns, g, other: ns.mul_grad(g, other),
+             other=lambda ns, g, self: ns.mul_grad(g, self))
 _div = binary("div", np.true_divide, to_float=True,
               self=lambda ns, g, other: ns.div(g, other),
               other=lambda ns, g, self, other: ns.neg(ns.div(ns.mul(g, self),
@@ -207,7 +207,7 @@ def neg(ns, g):
 
 @unary(np.exp)
 def exp(ns, g, result):
-    return ns.mul(g, result)
+    return ns.mul_grad(g, result)
 
 
 @unary(np.log)
@@ -217,12 +217,12 @@ def log(ns, g, self):
 
 @unary(np.sin)
 def sin(ns, g, self):
-    return ns.mul(g, ns.cos(self))
+    return ns.mul_grad(g, ns.cos(self))
 
 
 @unary(np.cos)
 def cos(ns, g, self):
-    return ns.mul(g, ns.neg(ns.sin(self)))
+    return ns.mul_grad(g, ns.neg(ns.sin(self)))
 
 
 @unary(np.sqrt)
@@ -292,7 +292,7 @@ def _relu(x: np.ndarray) -> np.ndarray:
 
 @unary(_relu, to_float=False)
 def relu(ns, g, result):
-    return ns.mul(g, ns.gt(result, 0))
+    return ns.mul_grad(g, ns.gt(result, 0))
 
 
 @unary(np.abs, to_float=False)
