@@ -110,7 +110,7 @@ def _chain(lib, x):
 
 
 def _torch_and_tapegrad(fn):
-    data = np.linspace(-2.0, 2.0, 7)
+    data = np.linspace(-2.0, 2.0, 5000)     # large enough for the in-place path
     return [fn(lib, lib.tensor(data, requires_grad=True)) for lib in (tapegrad, torch)]
 
 

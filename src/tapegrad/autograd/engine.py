@@ -169,6 +169,7 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
             if anomaly:
                 outs = _call_node(node, ns, grads, create_graph, check_nan)
             elif (owned_ns is not None and node_type.consumes_grad and len(grads) == 1
+                  and type(grads[0]) is ndarray and grads[0].size >= _OWNED_MIN_SIZE
                   and not node._post_hooks and _sole_reference(grads[0])):
                 outs = node.backward(owned_ns, grads)
             else:
@@ -211,6 +212,9 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
     return captured
 
 
+# Below this many elements writing with out= costs more than a fresh allocation.
+_OWNED_MIN_SIZE = 4096
+ndarray = np.ndarray
 # References to a gradient held only by the engine's ``grads`` list, as counted below:
 # the list's, the parameter's and getrefcount's argument.
 _SOLE_REFCOUNT = 3

@@ -297,6 +297,7 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
         wanted = [p for p in inspect.signature(derivative).parameters][2:]
         saves_self = "self" in wanted
         saves_result = "result" in wanted
+        only_self, only_result = wanted == ["self"], wanted == ["result"]
         node_cls = type(node or camel(op_name) + "Backward0", (UnaryNode,),
                         {"__slots__": (), "formula": staticmethod(derivative),
                          "saved_names": tuple(wanted), "__module__": derivative.__module__})
@@ -318,17 +319,17 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
             if saves_self or saves_result:
                 if input._inference:
                     _check_saveable(input)
-                vals = []
-                vers = []
-                for p in wanted:
-                    if p == "self":
-                        vals.append(input)
-                        vers.append(input._counter.value)
-                    else:
-                        vals.append(SavedResult(out, result._counter))
-                        vers.append(0)
-                n._saved = tuple(vals)
-                n._versions = tuple(vers)
+                if only_result:
+                    n._saved = (SavedResult(out, result._counter),)
+                    n._versions = _VERSION_0
+                elif only_self:
+                    n._saved = (input,)
+                    n._versions = (input._counter.value,)
+                else:
+                    n._saved = tuple(input if p == "self" else SavedResult(out, result._counter)
+                                     for p in wanted)
+                    n._versions = tuple(input._counter.value if p == "self" else 0
+                                        for p in wanted)
             if _anomaly.enabled:
                 _anomaly_record(n, result)
             if record_observers:
@@ -410,6 +411,7 @@ def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:
 
 
 _SAVED_INDEX = {"self": 0, "other": 1, "result": 2}
+_VERSION_0 = (0,)
 _NO_EDGE = (None, 0)
 _float = builtins.float
 
