@@ -65,7 +65,8 @@ class Formulas:
 
     def mul_grad(self, g: Any, x: Any) -> Any:
         """``g * x`` for the incoming gradient ``g``; only as a formula's last use of ``g``
-        (it may be written into ``g`` when the engine owns it)."""
+        (it may be written into ``g`` when the engine owns it). Where it may not write,
+        ``formula("mul", ...)`` replaces this with ``mul`` itself (no extra call)."""
         if self.owns_grad and _product_fits(g, x):
             return np.multiply(g, x, out=g)
         return self.mul(g, x)
@@ -119,6 +120,8 @@ def formula(name: str, array_fn: Callable, tensor_fn: Callable) -> None:
     setattr(ns_array, name, array_fn)
     setattr(ns_array_owned, name, array_fn)
     setattr(ns_tensor, name, tensor_fn)
+    if name == "mul":
+        ns_array.mul_grad, ns_tensor.mul_grad = array_fn, tensor_fn
 
 
 # ---------------------------------------------------------------------------------------
@@ -378,14 +381,14 @@ class BinaryNode(Node):
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
-        if _both_inputs_need_grad(self.next_functions):
-            ns = ns.plain                 # both formulas read g: neither may write into it
         # [self, other, result] (None where not saved); nothing to check when none was.
         vals = self.unpack(ns.graph) if self._saved != () else ()
         (s_edge, o_edge) = self.next_functions
         a_shape, a_dtype, b_shape, b_dtype = self.shapes
         ga = gb = None
         if s_edge[0] is not None:
+            if o_edge[0] is not None:
+                ns = ns.plain             # both formulas read g: neither may write into it
             uses = self.uses_self
             ga = self.grad_self(ns, g, *[vals[i] for i in uses]) if uses else (
                 self.grad_self(ns, g))
@@ -396,10 +399,6 @@ class BinaryNode(Node):
                 self.grad_other(ns, g))
             gb = _fit(ns, gb, b_shape, b_dtype)
         return (ga, gb)
-
-
-def _both_inputs_need_grad(edges: tuple) -> bool:
-    return edges[0][0] is not None and edges[1][0] is not None
 
 
 def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:
