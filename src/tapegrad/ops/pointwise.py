@@ -260,8 +260,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     if x.ndim == 0:                     # NumPy gives scalars, which take no out=
         e = np.exp(-np.abs(x))
         return np.maximum(e, x >= 0) / (1 + e)
-    e = np.abs(x)
-    np.negative(e, out=e)
+    e = np.copysign(x, -1)              # -|x| in one pass
     np.exp(e, out=e)
     num = np.maximum(e, x >= 0)
     np.add(e, 1, out=e)
