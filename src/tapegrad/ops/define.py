@@ -533,24 +533,18 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
         plan = save_plans[s_req + 2 * o_req]
         if plan is not None:
             save_self, save_other, save_result = plan
-            vals = [None, None, None]
-            vers = [None, None, None]
-            if save_self:
-                if input._inference:
-                    _check_saveable(input)
-                vals[0] = input
-                vers[0] = input._counter.value
-            if save_other:
-                vals[1] = other
-                if other_is_tensor:
-                    if other._inference:
-                        _check_saveable(other)
-                    vers[1] = other._counter.value
-            if save_result:
-                vals[2] = SavedResult(out, result._counter)
-                vers[2] = 0
-            n._saved = tuple(vals)
-            n._versions = tuple(vers)
+            if save_self and input._inference:
+                _check_saveable(input)
+            if save_other and other_is_tensor and other._inference:
+                _check_saveable(other)
+            # Built as tuples directly: no temporary lists (fewer allocations the cyclic
+            # GC counts, which dominates graphs of many small ops).
+            n._saved = (input if save_self else None,
+                        other if save_other else None,
+                        SavedResult(out, result._counter) if save_result else None)
+            n._versions = (input._counter.value if save_self else None,
+                           other._counter.value if save_other and other_is_tensor else None,
+                           0 if save_result else None)
         if _anomaly.enabled:
             _anomaly_record(n, result)
         if record_observers:
