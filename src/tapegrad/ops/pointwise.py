@@ -61,8 +61,9 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.sub(input, other, *, alpha=1): input - alpha * other"""
-    if isinstance(input, Tensor) and input._data.dtype == np.bool_ and (
-            isinstance(other, Tensor) and other._data.dtype == np.bool_):
+    # dtype.kind, not ``dtype == np.bool_``: comparing with a type converts it each call.
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and (
+            isinstance(other, Tensor) and other._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
