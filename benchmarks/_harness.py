@@ -71,6 +71,21 @@ def measure(fn: Callable[[], object], repeats: int, warmup: int = 1) -> list[flo
     return times
 
 
+def measure_each(impls: dict[str, Callable[[], object]], repeats: int,
+                 warmup: int = 2) -> dict[str, list[float]]:
+    """``measure`` for each implementation, after warming up all of them first.
+
+    The C allocator's thresholds (glibc raises its mmap and trim thresholds after large
+    frees) are process-wide, so whichever implementation is timed first would otherwise
+    run in a colder allocator state than the others (several times more page faults for
+    the 4 MB arrays of W3). Warming every implementation first times them all alike.
+    """
+    for fn in impls.values():
+        for _ in range(warmup):
+            fn()
+    return {name: measure(fn, repeats, warmup=0) for name, fn in impls.items()}
+
+
 class Table:
     """Rows of (workload, implementation, times); ratios against a reference column."""
 

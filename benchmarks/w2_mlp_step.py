@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from _harness import Table, measure, np, parse_args, rerun_one_thread, tapegrad, torch
+from _harness import Table, measure_each, np, parse_args, rerun_one_thread, tapegrad, torch
 
 SIZES = (784, 512, 512, 10)
 BATCH = 256
@@ -99,8 +99,8 @@ def run(quick: bool, label: str = "") -> Table:
     reps = 3 if quick else 30
     table = Table(f"W2: MLP 784-512-512-10 train step, batch 256{label}", "ms/step", 1e3)
     params, x, _, onehot = make_data()
-    for name, step in implementations(params, x, onehot).items():
-        table.add("train step", name, measure(step, reps, warmup=2))
+    for name, times in measure_each(implementations(params, x, onehot), reps).items():
+        table.add("train step", name, times)
     return table
 
 

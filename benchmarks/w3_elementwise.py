@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from _harness import Table, measure, np, parse_args, rerun_one_thread, tapegrad, torch
+from _harness import Table, measure_each, np, parse_args, rerun_one_thread, tapegrad, torch
 
 N = 1_000_000
 N_ROUNDS = 4      # 5 ops per round
@@ -64,8 +64,8 @@ def run(quick: bool, label: str = "") -> Table:
     if torch is not None:
         impls["torch"] = lambda: autograd_iter(torch, data)
     impls["numpy"] = lambda: numpy_iter(data)
-    for name, fn in impls.items():
-        table.add("fwd+sum+bwd", name, measure(fn, reps, warmup=2))
+    for name, times in measure_each(impls, reps).items():
+        table.add("fwd+sum+bwd", name, times)
     return table
 
 

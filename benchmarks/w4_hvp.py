@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from _harness import Table, measure, np, parse_args, rerun_one_thread, tapegrad, torch
+from _harness import Table, measure_each, np, parse_args, rerun_one_thread, tapegrad, torch
 
 DIM = 256
 
@@ -40,8 +40,8 @@ def run(quick: bool, label: str = "") -> Table:
         tw, tv = torch.from_numpy(w), torch.from_numpy(v)
         impls["torch"] = lambda: hvp(torch, tw, x, tv)
     impls["numpy"] = lambda: numpy_hvp(w, x, v)
-    for name, fn in impls.items():
-        table.add("hvp", name, measure(fn, reps, warmup=2))
+    for name, times in measure_each(impls, reps).items():
+        table.add("hvp", name, times)
     return table
 
 

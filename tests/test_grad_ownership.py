@@ -73,3 +73,78 @@ def test_large_gradient_is_adopted_without_copy_only_when_unshared():
     g = w.grad
     assert g.numpy().flags.owndata or g.numpy().base is None
     assert not _shares(g, x)
+
+
+def test_transposed_weight_gradient_is_adopted_contiguous_and_matches_torch():
+    rng = np.random.default_rng(0)
+    xd = rng.standard_normal((5, 4)).astype(np.float32)
+    wd = rng.standard_normal((3, 4)).astype(np.float32)
+    grads = []
+    for lib in (tapegrad, torch):
+        w = lib.tensor(wd, requires_grad=True)
+        (lib.tensor(xd) @ w.T).tanh().sum().backward()
+        assert w.grad.is_contiguous()
+        assert w.grad.stride() == (4, 1)
+        grads.append(w.grad.detach().numpy().copy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-6)
+
+
+def test_transposed_gradient_kept_by_a_hook_is_not_adopted():
+    kept = []
+    w = tapegrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    wt = w.T
+    wt.register_hook(lambda g: kept.append(g))
+    x = tapegrad.tensor([[1.0, 0.5], [0.0, 2.0]])
+    (x @ wt).sum().backward()
+    assert not _shares(w.grad, kept[0])
+    w.grad.add_(10.0)
+    assert kept[0].tolist() == [[1.0, 1.0], [2.5, 2.5]]
+
+
+def _chain(lib, x):
+    a = x * 0.5
+    b = lib.exp(a)
+    c = lib.sin(b)
+    d = lib.relu(c * 3.0)
+    return a, b, c, d
+
+
+def _torch_and_tapegrad(fn):
+    data = np.linspace(-2.0, 2.0, 5000)     # large enough for the in-place path
+    return [fn(lib, lib.tensor(data, requires_grad=True)) for lib in (tapegrad, torch)]
+
+
+def test_gradients_written_in_place_in_backward_match_torch():
+    def run(lib, x):
+        (lib.exp(_chain(lib, x)[3]) * x).sum().backward()
+        return x.grad.numpy().copy()
+    a, b = _torch_and_tapegrad(run)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_intermediate_gradients_seen_by_hooks_retain_grad_and_grad_are_not_overwritten():
+    def run(lib, x):
+        a, b, c, d = _chain(lib, x)
+        kept = []
+        b.register_hook(lambda g: kept.append(g))
+        c.retain_grad()
+        d.grad_fn.register_hook(lambda gi, go: kept.append(go[0]))
+        a.grad_fn.register_prehook(lambda go: kept.append(go[0]))
+        d.sum().backward(retain_graph=True)
+        (gb,) = lib.autograd.grad(d.sum(), b)
+        return [k.numpy().copy() for k in kept] + [c.grad.numpy().copy(), gb.numpy().copy(),
+                                                     x.grad.numpy().copy()]
+    a, b = _torch_and_tapegrad(run)
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-12)
+
+
+def test_gradient_sent_along_two_edges_is_not_written_in_place():
+    def run(lib, x):
+        s = x * 0.5
+        y = lib.exp(s) + lib.sin(s)          # AddBackward sends one array to exp and sin
+        (y * 2.0).sum().backward()
+        return x.grad.numpy().copy()
+    a, b = _torch_and_tapegrad(run)
+    np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -26,6 +26,7 @@ from .grad_mode import state as grad_state
 from .graph import AccumulateGrad, Node
 
 ARRAY_NS: Any = None
+ARRAY_NS_OWNED: Any = None      # ARRAY_NS for a node whose incoming gradient only we hold
 TENSOR_NS: Any = None
 
 _tensor_cls: Any = None
@@ -118,6 +119,7 @@ def _restrict(root_nodes: list, deps: dict, target_nodes: set) -> tuple[dict, se
 
 def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumulate):
     ns = TENSOR_NS if create_graph else ARRAY_NS
+    owned_ns = None if create_graph else ARRAY_NS_OWNED
     root_nodes = [node for node, _ in root_edges]
     deps = _discover(root_nodes)
     needed = None
@@ -146,6 +148,7 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
     check_nan = anomaly_state.enabled and anomaly_state.check_nan
     anomaly = anomaly_state.enabled
     heappush, heappop = heapq.heappush, heapq.heappop
+    single_output = _SINGLE_OUTPUT
     while heap:
         node = heappop(heap)[2]
         node_type = type(node)
@@ -183,35 +186,41 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 continue
             if anomaly:
                 outs = _call_node(node, ns, grads, create_graph, check_nan)
+            elif (owned_ns is not None and node_type.consumes_grad and len(grads) == 1
+                  and type(grads[0]) is ndarray and grads[0].size >= _OWNED_MIN_SIZE
+                  and not node._post_hooks and _sole_reference(grads[0])):
+                outs = node.backward(owned_ns, grads)
             else:
                 outs = node.backward(ns, grads)
-            if not keep_graph:
+            if not keep_graph and node._saved:
                 node.release()
             if node._post_hooks:
                 outs = _run_post_hooks(node, outs, grads, create_graph)
             del grads                      # free the incoming gradients before the next node
-        i = 0
-        for nxt, nr in node.next_functions:
+        edges = node.next_functions
+        if outs is None:
+            outs = (None,) * len(edges)
+        elif len(outs) != len(edges):
+            outs = tuple(outs) + (_MISSING,) * (len(edges) - len(outs))
+        for (nxt, nr), g in zip(edges, outs):
             if nxt is None or (needed is not None and nxt not in needed):
-                i += 1
                 continue
-            if outs is not None:
-                g = outs[i]
-                if g is not None:
-                    buf = buffers.get(nxt)
-                    if buf is None:
-                        n_out = _n_outputs(nxt)
-                        if n_out == 1:
-                            buffers[nxt] = [g]
-                        else:
-                            buf = buffers[nxt] = [None] * n_out
-                            buf[nr] = g
+            if g is not None:
+                if g is _MISSING:
+                    raise IndexError("tuple index out of range")
+                buf = buffers.get(nxt)
+                if buf is None:
+                    n_out = 1 if type(nxt) in single_output else _n_outputs(nxt)
+                    if n_out == 1:
+                        buffers[nxt] = [g]
                     else:
-                        cur = buf[nr]
-                        # Never add in place into an incoming gradient: it may be shared
-                        # (a user's tensor, or the same array sent along two edges).
-                        buf[nr] = g if cur is None else cur + g
-            i += 1
+                        buf = buffers[nxt] = [None] * n_out
+                        buf[nr] = g
+                else:
+                    cur = buf[nr]
+                    # Never add in place into an incoming gradient: it may be shared
+                    # (a user's tensor, or the same array sent along two edges).
+                    buf[nr] = g if cur is None else cur + g
             d = deps[nxt] - 1
             deps[nxt] = d
             if d == 0:
@@ -219,6 +228,21 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 tick += 1
         outs = g = None
     return captured
+
+
+# Below this many elements writing with out= costs more than a fresh allocation.
+_OWNED_MIN_SIZE = 4096
+ndarray = np.ndarray
+# References to a gradient held only by the engine's ``grads`` list, as counted below:
+# the list's, the parameter's and getrefcount's argument.
+_SOLE_REFCOUNT = 3
+
+
+def _sole_reference(g) -> bool:
+    """Whether ``g`` is an array of its own that nothing but the engine refers to (not a
+    user's, a hook's, a saved value, a view, or sent along another edge too)."""
+    return (type(g) is np.ndarray and g.base is None and g.flags.writeable
+            and sys.getrefcount(g) <= _SOLE_REFCOUNT)
 
 
 def _call_node(node: Node, ns, grads: list, create_graph: bool, check_nan: bool) -> tuple:
@@ -263,12 +287,20 @@ def _add_to_buffer(buffers: dict, node: Node, nr: int, g) -> None:
 _MAY_HAVE_OUTPUTS: dict[type, bool] = {}
 
 
+# Node types known to have one output: the engine's check before calling _n_outputs.
+_SINGLE_OUTPUT: set[type] = set()
+# Stands in for gradients a node did not return (fewer than its edges).
+_MISSING = object()
+
+
 def _n_outputs(node: Node) -> int:
     cls = type(node)
     may = _MAY_HAVE_OUTPUTS.get(cls)
     if may is None:
         may = _MAY_HAVE_OUTPUTS[cls] = hasattr(cls, "n_outputs") or any(
             "__dict__" in vars(k) for k in cls.__mro__ if k is not object)
+        if not may:
+            _SINGLE_OUTPUT.add(cls)
     return getattr(node, "n_outputs", 1) if may else 1
 
 
@@ -386,6 +418,18 @@ def _run_post_hooks(node: Node, outs, grads: list, create_graph: bool):
 _OWNED_REFCOUNT = 3
 
 
+def _whole_unshared_view(g: np.ndarray) -> bool:
+    """A C-contiguous view of all of an array that nothing else refers to (the transpose
+    of a fresh matmul result, say): as private as a fresh array, so it can be adopted."""
+    base = g.base
+    return (type(base) is np.ndarray and base.base is None and g.flags.c_contiguous
+            and g.nbytes == base.nbytes and sys.getrefcount(base) <= _BASE_REFCOUNT)
+
+
+# References to a view's base while checking it: the view's own and the two above.
+_BASE_REFCOUNT = 3
+
+
 def _accumulate(variable, g, create_graph: bool) -> None:
     """Sum ``g`` into ``variable.grad``: in place normally, out of place under create_graph."""
     Tensor = _Tensor()
@@ -406,8 +450,8 @@ def _accumulate(variable, g, create_graph: bool) -> None:
         old = variable._grad
         if old is None:
             # Adopt the array when nothing else can see it; otherwise copy it.
-            if (g.base is not None or sys.getrefcount(g) > _OWNED_REFCOUNT
-                    or not g.flags.writeable):
+            if (sys.getrefcount(g) > _OWNED_REFCOUNT or not g.flags.writeable
+                    or (g.base is not None and not _whole_unshared_view(g))):
                 g = g.copy()
             variable._grad = Tensor._make(g)
         elif old._requires_grad or old._data.shape != g.shape:

@@ -220,6 +220,9 @@ class Node:
     # Nodes with several outputs get None for outputs that received no gradient unless
     # they ask for zeros.
     materialize_grads = True
+    # Whether backward may be given the namespace that lets ``ns.mul_grad`` write into an
+    # incoming gradient the engine alone holds (nodes whose formulas follow its contract).
+    consumes_grad = False
 
     def __init__(self, next_functions: tuple) -> None:
         self.next_functions = next_functions
@@ -254,7 +257,7 @@ class Node:
             saved = saved[index:index + 1]
             versions = versions[index:index + 1]
         out = []
-        for item, version in zip(saved, versions, strict=True):
+        for item, version in zip(saved, versions):
             if version is None:                 # a plain value (Python scalar, shape, ...)
                 out.append(item)
             elif type(item) is SavedResult:

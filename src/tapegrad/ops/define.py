@@ -60,8 +60,20 @@ class Formulas:
     name; the composites below are written once, in terms of those.
     """
 
-    def __init__(self, graph: bool) -> None:
+    def __init__(self, graph: bool, owns_grad: bool = False) -> None:
         self.graph = graph
+        # Set on the array namespace the engine passes when it alone holds the incoming
+        # gradient: ``mul_grad`` may then write into it instead of allocating.
+        self.owns_grad = owns_grad
+        self.plain = self
+
+    def mul_grad(self, g: Any, x: Any) -> Any:
+        """``g * x`` for the incoming gradient ``g``; only as a formula's last use of ``g``
+        (it may be written into ``g`` when the engine owns it). Where it may not write,
+        ``formula("mul", ...)`` replaces this with ``mul`` itself (no extra call)."""
+        if self.owns_grad and _product_fits(g, x):
+            return np.multiply(g, x, out=g)
+        return self.mul(g, x)
 
     def sum_to(self, g: Any, shape: tuple) -> Any:
         """Undo broadcasting: sum ``g`` down to ``shape``."""
@@ -90,16 +102,30 @@ class Formulas:
         return g._data if self.graph else g
 
 
+def _product_fits(g: np.ndarray, x: Any) -> bool:
+    """Whether ``g * x`` has ``g``'s dtype and shape (so it can be written into ``g``)."""
+    if x.__class__ is builtins.float:
+        return g.dtype.kind in "fc"
+    return x.__class__ is np.ndarray and x.shape == g.shape and (
+        x.dtype == g.dtype or x.dtype == np.bool_)
+
+
 ns_array = Formulas(graph=False)
+ns_array_owned = Formulas(graph=False, owns_grad=True)
+ns_array_owned.plain = ns_array
 ns_tensor = Formulas(graph=True)
 _engine.ARRAY_NS = ns_array
+_engine.ARRAY_NS_OWNED = ns_array_owned
 _engine.TENSOR_NS = ns_tensor
 
 
 def formula(name: str, array_fn: Callable, tensor_fn: Callable) -> None:
     """Make ``ns.<name>`` available to derivative formulas in both currencies."""
     setattr(ns_array, name, array_fn)
+    setattr(ns_array_owned, name, array_fn)
     setattr(ns_tensor, name, tensor_fn)
+    if name == "mul":
+        ns_array.mul_grad, ns_tensor.mul_grad = array_fn, tensor_fn
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,6 +288,7 @@ class UnaryNode(Node):
 
     __slots__ = ()
     formula: Callable
+    consumes_grad = True
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         return (self.formula(ns, grads[0], *self.unpack(ns.graph)),)
@@ -289,6 +316,7 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
         wanted = [p for p in inspect.signature(derivative).parameters][2:]
         saves_self = "self" in wanted
         saves_result = "result" in wanted
+        only_self, only_result = wanted == ["self"], wanted == ["result"]
         node_cls = type(node or camel(op_name) + "Backward0", (UnaryNode,),
                         {"__slots__": (), "formula": staticmethod(derivative),
                          "saved_names": tuple(wanted), "__module__": derivative.__module__})
@@ -312,17 +340,17 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
             if saves_self or saves_result:
                 if input._inference:
                     _check_saveable(input)
-                vals = []
-                vers = []
-                for p in wanted:
-                    if p == "self":
-                        vals.append(input)
-                        vers.append(input._counter.value)
-                    else:
-                        vals.append(SavedResult(out, result._counter))
-                        vers.append(0)
-                n._saved = tuple(vals)
-                n._versions = tuple(vers)
+                if only_result:
+                    n._saved = (SavedResult(out, result._counter),)
+                    n._versions = _VERSION_0
+                elif only_self:
+                    n._saved = (input,)
+                    n._versions = (input._counter.value,)
+                else:
+                    n._saved = tuple(input if p == "self" else SavedResult(out, result._counter)
+                                     for p in wanted)
+                    n._versions = tuple(input._counter.value if p == "self" else 0
+                                        for p in wanted)
                 if saved_hooks_active:
                     pack_saved_values(n, result)
             if _fw.active and not _fw.on_record(n, (result,)):
@@ -369,33 +397,54 @@ class BinaryNode(Node):
     grad_other: Callable | None
     uses_self: tuple
     uses_other: tuple
+    consumes_grad = True
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
-        vals = self.unpack(ns.graph)      # [self, other, result] (None where not saved)
+        # [self, other, result] (None where not saved); nothing to check when none was.
+        vals = self.unpack(ns.graph) if self._saved != () else ()
         edges = self.next_functions       # one edge when ``other`` is a number overload
+        s_edge = edges[0]
+        o_edge = edges[1] if len(edges) == 2 else _NO_EDGE
         a_shape, a_dtype, b_shape, b_dtype = self.shapes
         ga = gb = None
-        if edges[0][0] is not None:
-            ga = self.grad_self(ns, g, *[vals[i] for i in self.uses_self])
+        if s_edge[0] is not None:
+            if o_edge[0] is not None:
+                ns = ns.plain             # both formulas read g: neither may write into it
+            uses = self.uses_self
+            ga = self.grad_self(ns, g, *[vals[i] for i in uses]) if uses else (
+                self.grad_self(ns, g))
             ga = _fit(ns, ga, a_shape, a_dtype)
         if len(edges) == 1:
             return (ga,)
-        if edges[1][0] is not None:
-            gb = self.grad_other(ns, g, *[vals[i] for i in self.uses_other])
+        if o_edge[0] is not None:
+            uses = self.uses_other
+            gb = self.grad_other(ns, g, *[vals[i] for i in uses]) if uses else (
+                self.grad_other(ns, g))
             gb = _fit(ns, gb, b_shape, b_dtype)
         return (ga, gb)
 
 
 def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:
-    if tuple(g.shape) != shape:
+    if g.shape != shape:            # a tuple, or torch.Size (a tuple) under create_graph
         g = ns.sum_to(g, shape)
-    if ns.np_dtype(g) != dtype:
+    if (g._data.dtype if ns.graph else g.dtype) != dtype:
         g = ns.cast(g, dtype)
     return g
 
 
 _SAVED_INDEX = {"self": 0, "other": 1, "result": 2}
+_VERSION_0 = (0,)
+_NO_EDGE = (None, 0)
+_float = builtins.float
+
+
+def _save_plan(*uses: tuple) -> tuple | None:
+    """(save self, save other, save result) for the formulas that will run; None: nothing."""
+    wanted = {name for names in uses for name in names}
+    if not wanted:
+        return None
+    return ("self" in wanted, "other" in wanted, "result" in wanted)
 
 
 def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: bool
@@ -470,6 +519,9 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
         "saved_names": ("self", "other", "result"),
         "__module__": (grad_self or grad_other or forward).__module__})
     differentiable = grad_self is not None or grad_other is not None
+    # Which of (self, other, result) to save, indexed by s_req + 2 * o_req.
+    save_plans = tuple(_save_plan(uses_self if s else (), uses_other if o else ())
+                       for o in (False, True) for s in (False, True))
 
     def op(input: Tensor, other: Any) -> Tensor:
         if tensors_only and isinstance(input, Tensor) and not isinstance(other, Tensor):
@@ -481,63 +533,79 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             else:
                 raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, "
                                 f"not {type(input).__name__}")
-        a, b = prepare_binary(input, other, op_name, to_float)
+        a = input._data
+        other_is_tensor = isinstance(other, Tensor)
+        # Fast paths: a float scalar with a floating tensor, or two tensors of one dtype
+        # and rank class, need no promotion (prepare_binary would change nothing).
+        if other.__class__ is _float and a.dtype.kind in "fc":
+            b = other
+        elif other_is_tensor and other._data.dtype == a.dtype and (
+                a.ndim == 0) == (other._data.ndim == 0) and not (
+                to_float and a.dtype.kind in "biu"):
+            b = other._data
+        else:
+            a, b = prepare_binary(input, other, op_name, to_float)
         try:
             out = forward(a, b)
         except ValueError as e:
             if _broadcastable(np.shape(a), np.shape(b)):
                 raise RuntimeError(str(e)) from None
             raise broadcast_error(np.shape(a), np.shape(b)) from None
-        if not (differentiable and ((_grad_state.grad_enabled and (
-                input._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
-                or (_fw.active and has_tangent((input, other))))):
+        if not differentiable:
             return _make(out)
-        s_req = input._requires_grad
-        o_req = isinstance(other, Tensor) and other._requires_grad
-        if ((s_req and grad_self is None) or (o_req and grad_other is None)) and \
-                _grad_state.grad_enabled:
+        grad_on = _grad_state.grad_enabled
+        s_req = grad_on and input._requires_grad
+        o_req = grad_on and other_is_tensor and other._requires_grad
+        fw = _fw.active
+        if not (s_req or o_req):
+            if not (fw and has_tangent((input, other))):
+                return _make(out)
+        elif (s_req and grad_self is None) or (o_req and grad_other is None):
             which = "self" if s_req and grad_self is None else "other"
             raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
                                f"'{which}'")
-        if _fw.active:              # a dual input's derivative is wanted for its tangent
+        if fw:                      # a dual input's derivative is wanted for its tangent
             s_req = s_req or id(input) in _fw.tangents
             o_req = o_req or id(other) in _fw.tangents
-        n = node_cls((edge(input),) if number_other else (edge(input), edge(other)))
+        gf = input._grad_fn
+        s_edge = (gf, input._output_nr) if gf is not None and not fw else edge(input)
+        if number_other:
+            n = node_cls((s_edge,))
+        else:
+            if o_req and not fw:
+                o_gf = other._grad_fn
+                o_edge = (o_gf, other._output_nr) if o_gf is not None else edge(other)
+            else:
+                o_edge = edge(other) if fw else _NO_EDGE
+            n = node_cls((s_edge, o_edge))
         result = _make(out, True, n)
-        n.shapes = (a.shape, input._data.dtype, np.shape(b),
-                    other._data.dtype if isinstance(other, Tensor) else None)
-        wanted = set()
-        if s_req:
-            wanted.update(uses_self)
-        if o_req:
-            wanted.update(uses_other)
-        if wanted:
-            vals = [None, None, None]
-            vers = [None, None, None]
-            if "self" in wanted:
-                if input._inference:
-                    _check_saveable(input)
-                vals[0] = input
-                vers[0] = input._counter.value
-            if "other" in wanted:
-                vals[1] = other
-                if isinstance(other, Tensor):
-                    if other._inference:
-                        _check_saveable(other)
-                    vers[1] = other._counter.value
-            if "result" in wanted:
-                vals[2] = SavedResult(out, result._counter)
-                vers[2] = 0
-            n._saved = tuple(vals)
-            n._versions = tuple(vers)
+        n.shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype) if (
+            other_is_tensor) else (a.shape, input._data.dtype, (), None)
+        plan = save_plans[s_req + 2 * o_req]
+        if plan is not None:
+            save_self, save_other, save_result = plan
+            if save_self and input._inference:
+                _check_saveable(input)
+            if save_other and other_is_tensor and other._inference:
+                _check_saveable(other)
+            # Built as tuples directly: no temporary lists (fewer allocations the cyclic
+            # GC counts, which dominates graphs of many small ops).
+            n._saved = (input if save_self else None,
+                        other if save_other else None,
+                        SavedResult(out, result._counter) if save_result else None)
+            n._versions = (input._counter.value if save_self else None,
+                           other._counter.value if save_other and other_is_tensor else None,
+                           0 if save_result else None)
             if saved_hooks_active:
                 pack_saved_values(n, result)
-        if _fw.active and not _fw.on_record(n, (result,)):
+        if fw and not _fw.on_record(n, (result,)):
             return result
         if _anomaly.enabled or record_observers:
             _announce(n, result)
         return result
 
+    if isinstance(forward, np.ufunc):
+        op.write_into = _write_into(forward)
     published = _publish(op, op_name, "input, other", node_cls, forward, register,
                          method and not tensors_only, inplace_variant and not tensors_only)
     if tensors_only:
@@ -566,6 +634,30 @@ def _attach_tensor_only_methods(op: Callable, op_name: str, method: bool,
     if inplace_variant:
         tensor_method(op_name + "_")(checked(op_name + "_", lambda self, other: inplace(
             self, op, op_name + "_", other)))
+
+
+def _write_into(ufunc: np.ufunc) -> Callable:
+    """``self op= other`` straight into self's memory, for an untracked in-place op whose
+    operands need no promotion; False leaves the case to the general path (and its
+    errors)."""
+
+    def write_into(self: Tensor, other: Any) -> bool:
+        a = self._data
+        if a.dtype.kind not in "fc" or not a.flags.writeable:
+            return False
+        if isinstance(other, Tensor):
+            b = other._data
+            if b.dtype != a.dtype or b.ndim > a.ndim or (
+                    b.shape != a.shape and np.broadcast_shapes(a.shape, b.shape) != a.shape):
+                return False
+        elif other.__class__ is _float:
+            b = other
+        else:
+            return False
+        ufunc(a, b, out=a)          # NumPy buffers operands that overlap the output
+        return True
+
+    return write_into
 
 
 # ---------------------------------------------------------------------------------------
@@ -606,6 +698,11 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         flush()           # pending tangents read values this write is about to change
     tracked = needs_grad(self, *args, *kwargs.values())
     if not tracked:
+        write_into = getattr(op, "write_into", None)
+        if write_into is not None and not kwargs and len(args) == 1 and write_into(
+                self, args[0]):
+            self._counter.bump(op_name)
+            return self
         prev = _grad_state.grad_enabled
         _grad_state.grad_enabled = False
         try:

@@ -50,10 +50,20 @@ class _MatmulNode(Node):
                 gb = ns.sum_to(ns.squeeze(ns.matmul(ns.mT(a), g2), -1), tuple(b.shape))
         else:
             if need_a:
-                ga = ns.sum_to(ns.matmul(g, ns.mT(b)), tuple(a.shape))
+                ga = ns.sum_to(ns.matmul_like(g, ns.mT(b), a), tuple(a.shape))
             if need_b:
-                gb = ns.sum_to(ns.matmul(ns.mT(a), g), tuple(b.shape))
+                gb = ns.sum_to(ns.matmul_like(ns.mT(a), g, b), tuple(b.shape))
         return (ga, gb)
+
+
+def _matmul_like_array(x: np.ndarray, y: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """x @ y laid out in memory as ``like`` is: for a transposed matrix (``w.T``) compute
+    (y.T @ x.T).T, so that the gradient reaching ``w`` is C-contiguous, as torch's mm
+    backward does; no copy is then needed when it becomes ``w.grad``."""
+    if like.ndim == 2 and x.ndim == 2 and y.ndim == 2 and like.flags.f_contiguous and (
+            not like.flags.c_contiguous):
+        return np.matmul(y.T, x.T).T
+    return np.matmul(x, y)
 
 
 _NODES = {name: type(name, (_MatmulNode,), {"__slots__": ()})
@@ -174,3 +184,4 @@ for _name, _fn in {"matmul": matmul, "mm": mm, "mv": mv, "dot": dot, "bmm": bmm,
     tensor_method(_name)(_fn)
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 formula("matmul", np.matmul, matmul)
+formula("matmul_like", _matmul_like_array, lambda x, y, like: matmul(x, y))

@@ -70,8 +70,8 @@ _add = binary("add", np.add, self=lambda ns, g: g, other=lambda ns, g: g, method
 _sub = binary("sub", np.subtract, self=lambda ns, g: g, other=lambda ns, g: ns.neg(g),
               method=False, inplace_variant=False)
 mul = binary("mul", np.multiply,
-             self=lambda ns, g, other: ns.mul(g, other),
-             other=lambda ns, g, self: ns.mul(g, self))
+             self=lambda ns, g, other: ns.mul_grad(g, other),
+             other=lambda ns, g, self: ns.mul_grad(g, self))
 _div = binary("div", np.true_divide, to_float=True,
               self=lambda ns, g, other: ns.div(g, other),
               other=lambda ns, g, self, other: ns.neg(ns.div(ns.mul(g, self),
@@ -227,6 +227,11 @@ def true_divide(input: Tensor, other: Any) -> Tensor:
     return _div(input, other)
 
 
+# The public wrappers write in place as their binary ops do (alpha, rounding modes and
+# bool checks take keyword arguments or other dtypes, which fall back to the general path).
+add.write_into, sub.write_into = _add.write_into, _sub.write_into
+div.write_into = true_divide.write_into = _div.write_into
+
 formula("add", np.add, add)
 formula("sub", np.subtract, sub)
 formula("div", np.true_divide, div)
@@ -339,7 +344,7 @@ def neg(ns, g):
 
 @unary(np.exp)
 def exp(ns, g, result):
-    return ns.mul(g, result)
+    return ns.mul_grad(g, result)
 
 
 @unary(np.log)
@@ -349,12 +354,12 @@ def log(ns, g, self):
 
 @unary(np.sin)
 def sin(ns, g, self):
-    return ns.mul(g, ns.cos(self))
+    return ns.mul_grad(g, ns.cos(self))
 
 
 @unary(np.cos)
 def cos(ns, g, self):
-    return ns.mul(g, ns.neg(ns.sin(self)))
+    return ns.mul_grad(g, ns.neg(ns.sin(self)))
 
 
 @unary(np.sqrt)
@@ -362,20 +367,59 @@ def sqrt(ns, g, result):
     return ns.div(g, ns.mul(result, 2))
 
 
+def _fits(g: np.ndarray, t: np.ndarray) -> bool:
+    """Whether ``g * t`` may be written into ``t`` (a temporary the formula owns)."""
+    return g.dtype == t.dtype and g.shape == t.shape
+
+
+def _tanh_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:
+    # g * (1 - result**2) with one allocation instead of three.
+    if result.ndim == 0:                # NumPy gives scalars, which take no out=
+        return g * (1 - result * result)
+    t = np.multiply(result, result)
+    np.subtract(1, t, out=t)
+    return np.multiply(g, t, out=t) if _fits(g, t) else g * t
+
+
+def _tanh_backward_tensor(g: Tensor, result: Tensor) -> Tensor:
+    return mul(g, rsub(mul(result, result), 1))
+
+
 @unary(np.tanh)
 def tanh(ns, g, result):
-    return ns.mul(g, ns.rsub(ns.mul(result, result), 1))
+    return ns.tanh_backward(g, result)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # Stable on both tails: never exponentiates a positive number.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    # Stable on both tails: never exponentiates a positive number. With e = exp(-|x|)
+    # the result is 1/(1+e) for x >= 0 and e/(1+e) below; max(e, x >= 0) picks the
+    # numerator without a masked select (which is several times slower than arithmetic).
+    if x.ndim == 0:                     # NumPy gives scalars, which take no out=
+        e = np.exp(-np.abs(x))
+        return np.maximum(e, x >= 0) / (1 + e)
+    e = np.copysign(x, -1)              # -|x| in one pass
+    np.exp(e, out=e)
+    num = np.maximum(e, x >= 0)
+    np.add(e, 1, out=e)
+    return np.divide(num, e, out=num)
+
+
+def _sigmoid_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:
+    # g * (result * (1 - result)) with one allocation instead of three.
+    if result.ndim == 0:
+        return g * (result * (1 - result))
+    t = np.subtract(1, result)
+    np.multiply(result, t, out=t)
+    return np.multiply(g, t, out=t) if _fits(g, t) else g * t
+
+
+def _sigmoid_backward_tensor(g: Tensor, result: Tensor) -> Tensor:
+    return mul(g, mul(result, rsub(result, 1)))
 
 
 @unary(_sigmoid)
 def sigmoid(ns, g, result):
-    return ns.mul(g, ns.mul(result, ns.rsub(result, 1)))
+    return ns.sigmoid_backward(g, result)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -386,7 +430,7 @@ def _relu(x: np.ndarray) -> np.ndarray:
 
 @unary(_relu, to_float=False)
 def relu(ns, g, result):
-    return ns.mul(g, ns.gt(result, 0))
+    return ns.mul_grad(g, ns.gt(result, 0))
 
 
 @unary(refusing("abs_cpu", "b", np.abs), name="abs", to_float=False)
@@ -404,6 +448,8 @@ def sign(ns, g):
 
 
 formula("rsub", lambda a, b: np.subtract(b, a), rsub)
+formula("tanh_backward", _tanh_backward_array, _tanh_backward_tensor)
+formula("sigmoid_backward", _sigmoid_backward_array, _sigmoid_backward_tensor)
 
 
 def _reciprocal_forward(a: np.ndarray) -> np.ndarray:
@@ -682,7 +728,7 @@ def _rsub_method(self: Tensor, other: Any) -> Tensor:
 
 
 for _name, _fn in {
-    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub_method,
+    "__add__": _add, "__radd__": _add, "__sub__": sub, "__rsub__": _rsub_method,
     "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": _rtruediv,
     "__pow__": pow, "__rpow__": _rpow_method, "__neg__": neg, "__abs__": abs,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
