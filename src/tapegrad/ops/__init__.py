@@ -19,3 +19,7 @@ from . import (  # noqa: F401
     shape,
     unary_math,
 )
+
+# isort: split
+# Last: wraps the operators the modules above attached to Tensor.
+from . import operators  # noqa: F401, E402
