@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes as _dt
+from .devices import on_cpu
 from .tensor import Tensor, _to_nested
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -78,6 +79,7 @@ def _infer_dtype(data: Any) -> np.dtype:
     return _dt.get_default_dtype().np        # empty list
 
 
+@on_cpu
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """torch.tensor(data, *, dtype=None, requires_grad=False): always copies."""
@@ -125,6 +127,7 @@ def scalar_tensor(s: Any, *, dtype: Any = None, requires_grad: bool = False) -> 
     return _finish(np.array(s, dtype=d), requires_grad)
 
 
+@on_cpu
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """torch.as_tensor(data, dtype=None): shares memory with a tensor or array when it can."""
     if isinstance(data, Tensor):
@@ -164,6 +167,7 @@ def _dtype_or_default(dtype: Any) -> np.dtype:
     return _dt.to_numpy_dtype(dtype) if dtype is not None else _dt.get_default_dtype().np
 
 
+@on_cpu
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Any = None) -> Tensor:
     """torch.zeros(*size, dtype=None, requires_grad=False)"""
@@ -171,18 +175,21 @@ def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return _finish(np.zeros(shape, _dtype_or_default(dtype)), requires_grad)
 
 
+@on_cpu
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          out: Any = None) -> Tensor:
     """torch.ones(*size, dtype=None, requires_grad=False)"""
     return _finish(np.ones(_shape(size), _dtype_or_default(dtype)), requires_grad)
 
 
+@on_cpu
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           memory_format: Any = None) -> Tensor:
     """torch.empty(*size): uninitialised memory (zeros here, for reproducibility)."""
     return _finish(np.zeros(_shape(size), _dtype_or_default(dtype)), requires_grad)
 
 
+@on_cpu
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """torch.full(size, fill_value): dtype inferred from fill_value as torch does."""
@@ -198,30 +205,35 @@ def _like(input: Tensor, dtype: Any) -> tuple:
                                 else input._data.dtype)
 
 
+@on_cpu
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, d = _like(input, dtype)
     return _finish(np.zeros(shape, d), requires_grad)
 
 
+@on_cpu
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, d = _like(input, dtype)
     return _finish(np.ones(shape, d), requires_grad)
 
 
+@on_cpu
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, d = _like(input, dtype)
     return _finish(np.zeros(shape, d), requires_grad)
 
 
+@on_cpu
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, d = _like(input, dtype)
     return _finish(np.full(shape, fill_value, d), requires_grad)
 
 
+@on_cpu
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """torch.arange(start=0, end, step=1): int64 for integer arguments, else default float."""
@@ -245,6 +257,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
     return _finish(data.astype(np_dtype), requires_grad)
 
 
+@on_cpu
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """torch.linspace(start, end, steps)"""
@@ -262,6 +275,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any
     return _finish(data.astype(_dtype_or_default(dtype)), requires_grad)
 
 
+@on_cpu
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """torch.eye(n, m=None)"""
@@ -330,6 +344,7 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator)._rng
 
 
+@on_cpu
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """torch.rand(*size): uniform on [0, 1)."""
@@ -337,6 +352,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
     return _finish(_rng(generator).random(_shape(size)).astype(d), requires_grad)
 
 
+@on_cpu
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """torch.randn(*size): standard normal."""
@@ -344,6 +360,7 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
     return _finish(_rng(generator).standard_normal(_shape(size)).astype(d), requires_grad)
 
 
+@on_cpu
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
             generator: Generator | None = None, dtype: Any = None, device: Any = None,
             requires_grad: bool = False) -> Tensor:
@@ -360,6 +377,7 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
                    requires_grad)
 
 
+@on_cpu
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """torch.randperm(n): a random permutation of 0..n-1."""
