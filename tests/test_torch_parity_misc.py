@@ -59,3 +59,54 @@ DEVICE_CALLS = [
 @pytest.mark.parametrize("call", CPU_ONLY_CALLS + DEVICE_CALLS)
 def test_devices_behave_as_cpu_only_torch(call):
     assert_same(lambda lib: eval(call), torch)
+
+
+TENSOR_DATA = [
+    "[np.float64(1.0), 2.0]", "[np.float32(1.0), 2.0]", "[np.float64(1.), np.float32(1.)]",
+    "[True, np.float64(1.)]", "[np.float16(1.0), 2]", "[np.float16(2), np.int8(1)]",
+    "[np.uint8(2), np.int8(1)]", "[np.int64(1), 2]", "[np.int32(1), 2]", "[np.int32(1), 2.0]",
+    "[np.uint8(200), 1]", "[np.complex64(1)]", "[1j, np.float64(1)]",
+    "[1.0, 1j]", "[True, 2]", "[True, 2.5]", "[1, 2.5]", "[np.bool_(True)]",
+    "[np.bool_(True), 1]", "[lib.tensor(1.), lib.tensor(2.)]", "[lib.tensor(1), 2.5]",
+    "[lib.tensor(1., dtype=lib.float64), 2]", "[lib.tensor(1, dtype=lib.uint8), -1]",
+    "[lib.tensor(1.), 2 ** 70]", "[[1., 2.], lib.tensor([3., 4.])]",
+    "[lib.tensor([1., 2.]), lib.tensor([3., 4.])]", "[lib.tensor([1, 2])]",
+    "[np.array([1., 2.]), np.array([3., 4.])]", "[np.array([1, 2]), [3, 4]]",
+    "[np.array(1.), 2]", "[[1, 2], [3]]", "[[1], [2, 3]]", "[[[1], [2, 3]], [4]]",
+    "[[1, 2], 3]", "[1, [2, 3]]", "[1., [2.]]", "[[[1]], [2]]", "[]", "[[]]", "[[], [1]]",
+    "['a']", "[b'a']", "[None]", "None", "'ab'", "[{}]", "[2 ** 63 - 1]", "[-2 ** 63]",
+    "[-2 ** 63 - 1]", "[2 ** 63]", "2 ** 64", "((1, 2), [3, 4])", "[range(2)]", "range(3)",
+    "[1e40]", "np.float64(2.)", "-5",
+]
+TENSOR_DATA_WITH_DTYPE = [
+    "[-5], dtype=lib.uint8", "-5, dtype=lib.uint8", "[300], dtype=lib.uint8",
+    "[-255], dtype=lib.uint8", "[-256], dtype=lib.uint8", "[255], dtype=lib.uint8",
+    "[-129], dtype=lib.int8", "[200], dtype=lib.int8", "[1e10], dtype=lib.int32",
+    "[1e10], dtype=lib.int64", "[1.5], dtype=lib.int64", "[-1.7], dtype=lib.uint8",
+    "[-0.5], dtype=lib.uint8", "[255.9], dtype=lib.uint8", "[float('nan')], dtype=lib.int64",
+    "[float('inf')], dtype=lib.int32", "[np.float64(1.5)], dtype=lib.int64",
+    "[np.int64(-5)], dtype=lib.uint8", "[np.int64(300)], dtype=lib.uint8",
+    "[np.float32(1.5)], dtype=lib.int32", "[np.bool_(True)], dtype=lib.int64",
+    "[np.bool_(True)], dtype=lib.float32", "[1e40], dtype=lib.float32",
+    "[70000.], dtype=lib.float16", "[2 ** 70], dtype=lib.float32", "[1 + 2j], dtype=lib.float32",
+    "[2.5], dtype=lib.bool", "[2], dtype=lib.bool", "[True], dtype=lib.float32",
+    "np.array([-5]), dtype=lib.uint8", "[lib.tensor(-5)], dtype=lib.uint8",
+    "[[1, 2], 3], dtype=lib.float64", "[1, [2]], dtype=lib.float32", "[1, 2], dtype=lib.complex64",
+]
+
+
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy")
+@pytest.mark.parametrize("args", TENSOR_DATA + TENSOR_DATA_WITH_DTYPE)
+def test_tensor_from_data_infers_and_converts_as_torch(args):
+    assert_same(lambda lib: eval(f"lib.tensor({args})", {"lib": lib, "np": np}), torch,
+                warns=False)
+
+
+def test_tensor_from_data_keeps_default_dtype_for_python_floats():
+    import tapegrad
+    tapegrad.set_default_dtype(tapegrad.float64)
+    try:
+        assert tapegrad.tensor([1.0, np.float32(2.0)]).dtype is tapegrad.float64
+        assert tapegrad.tensor([1j]).dtype is tapegrad.complex128
+    finally:
+        tapegrad.set_default_dtype(tapegrad.float32)
