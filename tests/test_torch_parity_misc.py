@@ -110,3 +110,31 @@ def test_tensor_from_data_keeps_default_dtype_for_python_floats():
         assert tapegrad.tensor([1j]).dtype is tapegrad.complex128
     finally:
         tapegrad.set_default_dtype(tapegrad.float32)
+
+
+def _graph_names(t):
+    names, fn = [], t.grad_fn
+    while fn is not None:
+        names.append(type(fn).__name__)
+        fn = fn.next_functions[0][0] if fn.next_functions else None
+    return names
+
+
+@pytest.mark.parametrize("eq, shape", [("ij->ji", (3, 4)), ("ii->i", (3, 3)), ("ij", (3, 4)),
+                                       ("bii->ib", (2, 3, 3)), ("iji->ji", (2, 3, 2)),
+                                       ("...ij->...ji", (2, 3, 4)), ("i->i", (3,))])
+def test_einsum_of_one_operand_without_sums_is_a_view_as_in_torch(eq, shape):
+    import tapegrad
+    data = np.random.default_rng(0).standard_normal(shape)
+    seen = []
+    for lib in (torch, tapegrad):
+        x = lib.tensor(data, requires_grad=True)
+        y = lib.einsum(eq, x)
+        base = lib.tensor(data)
+        v = lib.einsum(eq, base)
+        base.add_(1.0)
+        seen.append((y.detach().numpy().tolist(), v.tolist(), v._version, v._base is base,
+                     _graph_names(y)))
+        y.backward(lib.ones_like(y) * 2)
+        seen[-1] += (x.grad.tolist(),)
+    assert seen[1] == seen[0]
