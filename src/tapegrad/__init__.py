@@ -114,6 +114,22 @@ from .ops.binary_math import (
     minimum,
     remainder,
 )
+from .ops.composite import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
+    cdist,
+    clamp_max,
+    clamp_min,
+    cosine_similarity,
+    diff,
+    fliplr,
+    flipud,
+    pairwise_distance,
+    ravel,
+)
 from .ops.conversion import clone
 from .ops.indexing import (
     argwhere,

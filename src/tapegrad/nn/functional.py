@@ -18,6 +18,7 @@ from ..ops.activation import mish as _mish
 from ..ops.activation import silu as _silu
 from ..ops.activation import softmax as _softmax
 from ..ops.activation import softplus as _softplus
+from ..ops.composite import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from ..ops.define import ns_tensor as _ns
 from ..ops.matrix import addmm
 from ..ops.padding import pad

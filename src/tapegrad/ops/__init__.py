@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     activation,
     binary_math,
+    composite,
     conversion,
     decomp,
     fill,
