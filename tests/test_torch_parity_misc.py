@@ -167,6 +167,8 @@ DIFFERENTIABLE = {
                      (A34, B34)),
     "fliplr": (lambda lib, x: lib.fliplr(x) * x, (A34,)),
     "flipud": (lambda lib, x: x.flipud() * x, (A34,)),
+    "unfold": (lambda lib, x: x.unfold(1, 2, 1) ** 2, (A34,)),
+    "unfold_overlap_dim0": (lambda lib, x: x.unfold(0, 2, 1) * x.unfold(0, 2, 1), (A34,)),
     "broadcast_tensors": (lambda lib, x, y: lib.broadcast_tensors(x, y[:1])[1] * x, (A34, B34)),
 }
 
@@ -222,3 +224,32 @@ HELPER_CALLS = [
 @pytest.mark.parametrize("call", HELPER_CALLS)
 def test_tensor_helpers_match_torch(call):
     assert_same(lambda lib: eval(call), torch)
+
+
+UNFOLD_CALLS = [
+    "lib.arange(8.).unfold(0, 3, 2)", "lib.arange(8.).unfold(0, 3, 2).stride()",
+    "lib.ones(2, 5).unfold(1, 2, 1).shape", "lib.ones(2, 5).unfold(-2, 2, 3).shape",
+    "lib.tensor(1.).unfold(0, 1, 1)", "lib.tensor(1.).unfold(0, 0, 1)",
+    "lib.arange(8.).unfold(0, 9, 1)", "lib.arange(8.).unfold(0, 3, 0)",
+    "lib.arange(8.).unfold(0, -1, 1)", "lib.arange(8.).unfold(1, 3, 1)",
+    "lib.arange(8.).unfold(0, 0, 3)",
+]
+
+
+@pytest.mark.parametrize("call", UNFOLD_CALLS)
+def test_unfold_matches_torch(call):
+    assert_same(lambda lib: eval(call), torch)
+
+
+def test_unfold_is_a_view_with_torchs_gradient():
+    import tapegrad
+    seen = []
+    for lib in (torch, tapegrad):
+        x = lib.arange(10., requires_grad=True)
+        y = x.unfold(0, 4, 3)
+        base = lib.arange(10.)
+        v = base.unfold(0, 4, 3)
+        base.mul_(2)
+        (y * y).sum().backward()
+        seen.append((repr(y.grad_fn).split(" ")[0], v.tolist(), v._version, x.grad.tolist()))
+    assert seen[1] == seen[0]

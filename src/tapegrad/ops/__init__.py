@@ -19,4 +19,5 @@ from . import (  # noqa: F401
     saved_attributes,
     shape,
     unary_math,
+    unfold,
 )
