@@ -218,7 +218,18 @@ HELPER_CALLS = [
     "lib.clamp_min(lib.tensor([1, 5]), 3)", "lib.nn.functional.normalize(lib.zeros(2, 2))",
     "lib.cosine_similarity(lib.zeros(2, 3), lib.ones(2, 3))",
     "lib.pairwise_distance(lib.ones(3), lib.zeros(3))",
+    "lib.ones(2, 3).storage_offset()", "lib.ones(2, 3)[1:].storage_offset()",
+    "lib.ones(2, 3)[:, 1].storage_offset()", "lib.ones(4, 3)[1:][1:, 2].storage_offset()",
+    "lib.positive(lib.tensor([True]))", "lib.is_nonzero(lib.tensor([1.]))",
+    "lib.is_nonzero(lib.tensor([0]))", "lib.is_nonzero(lib.tensor([1., 2.]))",
+    "lib.is_nonzero(lib.tensor([]))",
 ]
+
+
+def test_positive_returns_its_input_as_torch():
+    import tapegrad
+    x = tapegrad.ones(2, requires_grad=True)
+    assert tapegrad.positive(x) is x and x.positive() is x
 
 
 @pytest.mark.parametrize("call", HELPER_CALLS)

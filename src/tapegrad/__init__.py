@@ -127,7 +127,9 @@ from .ops.composite import (
     diff,
     fliplr,
     flipud,
+    is_nonzero,
     pairwise_distance,
+    positive,
     ravel,
 )
 from .ops.conversion import clone

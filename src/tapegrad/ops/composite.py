@@ -23,7 +23,8 @@ from .shape import expand, reshape, unsqueeze
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "normalize", "cosine_similarity",
            "pairwise_distance", "cdist", "clamp_min", "clamp_max", "ravel", "diff", "fliplr",
-           "flipud", "one_hot", "broadcast_shapes", "broadcast_tensors"]
+           "flipud", "one_hot", "broadcast_shapes", "broadcast_tensors", "positive",
+           "is_nonzero"]
 
 
 # -- at least n dims --------------------------------------------------------------------------
@@ -262,3 +263,29 @@ def get_device(self: Tensor) -> int:
 def is_signed(self: Tensor) -> bool:
     """Tensor.is_signed()"""
     return self._data.dtype.kind not in "ub"
+
+
+@tensor_method("storage_offset")
+def storage_offset(self: Tensor) -> int:
+    """Tensor.storage_offset(): where this view starts in its base, in elements."""
+    if self._base is None:
+        return 0
+    start = self._data.__array_interface__["data"][0]
+    return (start - self._base._data.__array_interface__["data"][0]) // self._data.itemsize
+
+
+@tensor_method("positive")
+def positive(input: Tensor) -> Tensor:
+    """torch.positive(input): input itself (not a copy), as in torch."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def is_nonzero(input: Tensor) -> bool:
+    """torch.is_nonzero(input): the truth of a one-element tensor."""
+    if input._data.size == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if input._data.size > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input._data.reshape(-1)[0])
