@@ -56,6 +56,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .devices import device
 from .dtypes import (
     bfloat16,
     bool,
@@ -112,6 +113,24 @@ from .ops.binary_math import (
     maximum,
     minimum,
     remainder,
+)
+from .ops.composite import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
+    cdist,
+    clamp_max,
+    clamp_min,
+    cosine_similarity,
+    diff,
+    fliplr,
+    flipud,
+    is_nonzero,
+    pairwise_distance,
+    positive,
+    ravel,
 )
 from .ops.conversion import clone
 from .ops.indexing import (
@@ -286,7 +305,7 @@ from .ops.unary_math import (
     trunc,
 )
 from .printing import get_printoptions, set_printoptions
-from .tensor import Size, Tensor, device
+from .tensor import Size, Tensor
 
 multiply, divide, subtract, negative, absolute = mul, div, sub, neg, abs
 FloatTensor = DoubleTensor = LongTensor = Tensor
@@ -315,5 +334,5 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import datasets, func, linalg, nn, optim, utils  # noqa: E402, F401  (need the ops above)
+from . import cuda, datasets, func, linalg, nn, optim, utils  # noqa: E402, F401  (need the ops above)
 from .serialization import load, save  # noqa: E402

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from . import dtypes as _dt
+from .devices import on_cpu
 from .tensor import Tensor, _to_nested
+from .tensor_data import array_from_data, infer_dtype
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
@@ -35,49 +37,7 @@ def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def _infer_dtype(data: Any) -> np.dtype:
-    """torch.tensor's dtype inference: bool < int64 < default float < default complex."""
-    if isinstance(data, (np.ndarray, np.generic)):   # a NumPy scalar keeps its dtype too
-        return data.dtype
-    kinds = set()
-    stack = [data]
-    while stack:
-        d = stack.pop()
-        if isinstance(d, (list, tuple)):
-            stack.extend(d)
-        elif isinstance(d, Tensor):
-            kinds.add(("t", d._data.dtype))
-        elif isinstance(d, np.ndarray):
-            kinds.add(("t", d.dtype))
-        elif isinstance(d, builtins.bool) or isinstance(d, np.bool_):
-            kinds.add("b")
-        elif isinstance(d, (builtins.int, np.integer)):
-            kinds.add("i")
-        elif isinstance(d, (builtins.float, np.floating)):
-            kinds.add("f")
-        elif isinstance(d, (builtins.complex, np.complexfloating)):
-            kinds.add("c")
-        else:
-            raise TypeError(f"Could not infer dtype of {type(d).__name__}")
-    tensor_dtypes = [k[1] for k in kinds if isinstance(k, tuple)]
-    if "c" in kinds:
-        return _dt._default_complex().np
-    if "f" in kinds:
-        return _dt.get_default_dtype().np
-    if tensor_dtypes:
-        out = tensor_dtypes[0]
-        for t in tensor_dtypes[1:]:
-            out = np.promote_types(out, t)
-        if "i" in kinds and out.kind == "b":
-            return np.dtype(np.int64)
-        return out
-    if "i" in kinds:
-        return np.dtype(np.int64)
-    if "b" in kinds:
-        return np.dtype(np.bool_)
-    return _dt.get_default_dtype().np        # empty list
-
-
+@on_cpu
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """torch.tensor(data, *, dtype=None, requires_grad=False): always copies."""
@@ -87,36 +47,14 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    np_dtype = _dt.to_numpy_dtype(dtype) if dtype is not None else _infer_dtype(data)
-    if isinstance(data, (str, bytes)) or data is None:
+    if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    try:
+    np_dtype = _dt.to_numpy_dtype(dtype) if dtype is not None else infer_dtype(data)
+    if isinstance(data, (Tensor, np.ndarray, np.generic)):
         arr = np.array(_to_nested(data), dtype=np_dtype)
-    except ValueError as e:
-        if "inhomogeneous" not in str(e):
-            raise
-        raise _ragged_error(data) from None
-    if arr.dtype == object:
-        raise TypeError("new(): invalid data type 'object'")
+    else:
+        arr = array_from_data(data, np_dtype)
     return _finish(arr, requires_grad)
-
-
-def _ragged_error(data: Any) -> Exception:
-    """torch's text for nested lists of unequal lengths, found breadth-first."""
-    level, dim = [data], 0
-    while True:
-        seqs = [d for d in level if isinstance(d, (list, tuple))]
-        if not seqs:
-            return ValueError("expected a sequence of equal lengths")
-        want = len(seqs[0])
-        for d in level:
-            if not isinstance(d, (list, tuple)):
-                return TypeError("not a sequence")
-            if len(d) != want:
-                return ValueError(f"expected sequence of length {want} at dim {dim} "
-                                  f"(got {len(d)})")
-        level = [x for d in seqs for x in d]
-        dim += 1
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -125,6 +63,7 @@ def scalar_tensor(s: Any, *, dtype: Any = None, requires_grad: bool = False) -> 
     return _finish(np.array(s, dtype=d), requires_grad)
 
 
+@on_cpu
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """torch.as_tensor(data, dtype=None): shares memory with a tensor or array when it can."""
     if isinstance(data, Tensor):
@@ -164,6 +103,7 @@ def _dtype_or_default(dtype: Any) -> np.dtype:
     return _dt.to_numpy_dtype(dtype) if dtype is not None else _dt.get_default_dtype().np
 
 
+@on_cpu
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Any = None) -> Tensor:
     """torch.zeros(*size, dtype=None, requires_grad=False)"""
@@ -171,23 +111,26 @@ def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return _finish(np.zeros(shape, _dtype_or_default(dtype)), requires_grad)
 
 
+@on_cpu
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          out: Any = None) -> Tensor:
     """torch.ones(*size, dtype=None, requires_grad=False)"""
     return _finish(np.ones(_shape(size), _dtype_or_default(dtype)), requires_grad)
 
 
+@on_cpu
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           memory_format: Any = None) -> Tensor:
     """torch.empty(*size): uninitialised memory (zeros here, for reproducibility)."""
     return _finish(np.zeros(_shape(size), _dtype_or_default(dtype)), requires_grad)
 
 
+@on_cpu
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """torch.full(size, fill_value): dtype inferred from fill_value as torch does."""
     if dtype is None:
-        dtype_np = _infer_dtype(fill_value)
+        dtype_np = infer_dtype(fill_value)
     else:
         dtype_np = _dt.to_numpy_dtype(dtype)
     return _finish(np.full(_shape((size,)), fill_value, dtype_np), requires_grad)
@@ -198,30 +141,35 @@ def _like(input: Tensor, dtype: Any) -> tuple:
                                 else input._data.dtype)
 
 
+@on_cpu
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, d = _like(input, dtype)
     return _finish(np.zeros(shape, d), requires_grad)
 
 
+@on_cpu
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, d = _like(input, dtype)
     return _finish(np.ones(shape, d), requires_grad)
 
 
+@on_cpu
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, d = _like(input, dtype)
     return _finish(np.zeros(shape, d), requires_grad)
 
 
+@on_cpu
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, d = _like(input, dtype)
     return _finish(np.full(shape, fill_value, d), requires_grad)
 
 
+@on_cpu
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """torch.arange(start=0, end, step=1): int64 for integer arguments, else default float."""
@@ -245,6 +193,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
     return _finish(data.astype(np_dtype), requires_grad)
 
 
+@on_cpu
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """torch.linspace(start, end, steps)"""
@@ -262,6 +211,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any
     return _finish(data.astype(_dtype_or_default(dtype)), requires_grad)
 
 
+@on_cpu
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """torch.eye(n, m=None)"""
@@ -330,6 +280,7 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator)._rng
 
 
+@on_cpu
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """torch.rand(*size): uniform on [0, 1)."""
@@ -337,6 +288,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
     return _finish(_rng(generator).random(_shape(size)).astype(d), requires_grad)
 
 
+@on_cpu
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """torch.randn(*size): standard normal."""
@@ -344,6 +296,7 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
     return _finish(_rng(generator).standard_normal(_shape(size)).astype(d), requires_grad)
 
 
+@on_cpu
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
             generator: Generator | None = None, dtype: Any = None, device: Any = None,
             requires_grad: bool = False) -> Tensor:
@@ -360,6 +313,7 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
                    requires_grad)
 
 
+@on_cpu
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """torch.randperm(n): a random permutation of 0..n-1."""

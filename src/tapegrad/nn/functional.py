@@ -18,6 +18,7 @@ from ..ops.activation import mish as _mish
 from ..ops.activation import silu as _silu
 from ..ops.activation import softmax as _softmax
 from ..ops.activation import softplus as _softplus
+from ..ops.composite import cosine_similarity, normalize, one_hot, pairwise_distance
 from ..ops.define import ns_tensor as _ns
 from ..ops.matrix import addmm
 from ..ops.padding import pad
@@ -47,7 +48,8 @@ __all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "m
            "conv1d", "conv2d", "avg_pool1d", "avg_pool2d", "layer_norm", "batch_norm",
            "group_norm", "embedding", "max_pool1d", "max_pool2d", "conv_transpose2d",
            "adaptive_avg_pool2d", "scaled_dot_product_attention", "pad", "adaptive_avg_pool1d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d"]
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d",
+           "normalize", "cosine_similarity", "pairwise_distance", "one_hot"]
 
 _make = Tensor._make
 

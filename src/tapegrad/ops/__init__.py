@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     activation,
     binary_math,
+    composite,
     conversion,
     decomp,
     fill,
@@ -18,6 +19,7 @@ from . import (  # noqa: F401
     saved_attributes,
     shape,
     unary_math,
+    unfold,
 )
 
 # isort: split

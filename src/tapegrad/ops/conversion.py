@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
+from ..devices import check_device, device
 from .define import Node, Tensor, edge, formula, needs_grad, record, tensor_method
 
 _make = Tensor._make
@@ -58,14 +59,11 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple:
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, str) or a is None or type(a).__name__ == "device":
-            from ..tensor import device
-            device(a) if a is not None else None
         elif isinstance(a, bool):
             copy = a
-    if "device" in kwargs and kwargs["device"] is not None:
-        from ..tensor import device
-        device(kwargs["device"])
+        elif isinstance(a, (str, int, device)) or a is None:
+            check_device(a)
+    check_device(kwargs.get("device"))
     return dtype, copy
 
 
@@ -128,6 +126,15 @@ def type_as(self: Tensor, other: Tensor) -> Tensor:
     return to(self, other.dtype)
 
 
-@tensor_method("cpu", "cuda")
-def cpu(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+@tensor_method("cpu")
+def cpu(self: Tensor, memory_format: Any = None) -> Tensor:
+    """Tensor.cpu(): self, tensors live on the CPU."""
+    return self
+
+
+@tensor_method("cuda")
+def cuda(self: Tensor, device: Any = None, non_blocking: bool = False,
+         memory_format: Any = None) -> Tensor:
+    """Tensor.cuda(device=None): raises as a CPU-only torch build does."""
+    check_device("cuda" if device is None else device)
     return self

@@ -327,6 +327,21 @@ def _einsum_node(terms: list, out_sub: str) -> type:
     return _EINSUM_NODES["ViewBackward0" if summed else "MulBackward0"]
 
 
+def _einsum_view(x: Tensor, term: str, out_sub: str) -> Tensor:
+    """One operand, nothing summed: diagonals of repeated labels, then a permute, as in torch
+    (so the result is a view of the operand)."""
+    labels = list(term)
+    for c in dict.fromkeys(term):
+        while labels.count(c) > 1:
+            i = labels.index(c)
+            j = labels.index(c, i + 1)
+            x = x.diagonal(0, i, j)
+            labels = [lab for k, lab in enumerate(labels) if k not in (i, j)] + [c]
+    x = x.permute([labels.index(c) for c in out_sub])
+    # torch permutes the operand into output order, then the result (the identity here)
+    return x.permute(list(range(len(out_sub)))) if len(labels) < len(term) else x
+
+
 def einsum(equation: str, *operands: Any) -> Tensor:
     """torch.einsum(equation, *operands)"""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -343,6 +358,8 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             if sizes.setdefault(c, s) != s:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand but the "
                                    f"sizes don't match, {sizes[c]} != {s}")
+    if len(operands) == 1 and set(terms[0]) == set(out_sub):
+        return _einsum_view(operands[0], terms[0], out_sub)
     eq = ",".join(terms) + "->" + out_sub
     try:
         out = np.asarray(np.einsum(eq, *arrays, optimize=len(arrays) > 2))

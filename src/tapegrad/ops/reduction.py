@@ -12,6 +12,12 @@ from .define import Node, Tensor, edge, formula, needs_grad, record, tensor_meth
 _make = Tensor._make
 
 
+def reduce_dims(a: np.ndarray, dim: Any) -> tuple | None:
+    """None (all dims) or a sorted tuple; a 0-d input accepts dim 0/-1 and reduces nothing."""
+    dims = wrap_dims(dim, a.ndim)
+    return dims if a.ndim or dims is None else ()
+
+
 def _kept_shape(shape: tuple, dims: tuple | None) -> tuple:
     if dims is None:
         return (1,) * len(shape)
@@ -62,7 +68,7 @@ def _reduce_record(node_cls: type, input: Tensor, out: np.ndarray, dims: tuple |
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """torch.sum(input, dim=None, keepdim=False, *, dtype=None)"""
     a = input._data
-    dims = wrap_dims(dim, a.ndim) if a.ndim else (None if dim is None else ())
+    dims = reduce_dims(a, dim)
     if dtype is not None:
         a = a.astype(_dt.to_numpy_dtype(dtype))
     elif a.dtype.kind in "bu" or (a.dtype.kind == "i" and a.dtype != np.int64):
@@ -88,7 +94,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_dt.from_numpy_dtype(a.dtype).scalar_name}")
-    dims = wrap_dims(dim, a.ndim) if a.ndim else (None if dim is None else ())
+    dims = reduce_dims(a, dim)
     if dims == ():
         out = a.copy()
         count = 1

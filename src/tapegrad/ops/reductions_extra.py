@@ -29,26 +29,14 @@ from .define import (
     save_values,
     tensor_method,
     wrap_dim,
-    wrap_dims,
 )
 from .pointwise import div, kernel_missing
-from .reduction import _kept_shape, _ReduceNode, sum
+from .reduction import _kept_shape, _ReduceNode, reduce_dims, sum
 
 _make = Tensor._make
 
 
 # -- shared plumbing ------------------------------------------------------------------------------
-
-def _reduce_dims(a: np.ndarray, dim: Any) -> tuple | None:
-    """None (all dims) or a sorted tuple; a 0-d input accepts dim 0/-1 and reduces nothing."""
-    if a.ndim == 0:
-        if dim is not None:
-            for d in (dim,) if isinstance(dim, (builtins.int, np.integer)) else dim:
-                wrap_dim(d, 0)
-            return ()
-        return None
-    return wrap_dims(dim, a.ndim)
-
 
 def _axis(dims: tuple | None) -> tuple | None:
     return None if dims is None else dims
@@ -158,7 +146,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def _amax_amin(input, dim, keepdim, name, fn, node_cls):
     a = input._data
-    dims = _reduce_dims(a, None if dim == () or dim == [] else dim)
+    dims = reduce_dims(a, None if dim == () or dim == [] else dim)
     if dims and not a.size:
         # torch names the empty dim as it was given (-1), unlike max(dim)
         for given in (dim,) if isinstance(dim, (builtins.int, np.integer)) else dim:
@@ -373,6 +361,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     """torch.sort(input, dim=-1, descending=False, stable=False) -> (values, indices)"""
     a = input._data
     if a.ndim == 0:
+        wrap_dim(dim, 0)
         return _select_result("sort", input, a.copy(), np.zeros((), np.int64), 0, True,
                               SortBackward0)
     d = wrap_dim(dim, a.ndim)
@@ -400,6 +389,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     """torch.argsort(input, dim=-1, descending=False, stable=False) -> LongTensor"""
     a = input._data
     if a.ndim == 0:
+        wrap_dim(dim, 0)
         return _make(np.zeros((), np.int64))
     return _make(_argsort_array(a, wrap_dim(dim, a.ndim), descending).astype(np.int64))
 
@@ -410,7 +400,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     a = input._data
     if a.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
-    d = wrap_dim(dim, a.ndim) if a.ndim else 0
+    d = wrap_dim(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
@@ -439,7 +429,8 @@ def _cum_extreme(name: str, input: Tensor, dim: int, better: Any, node_cls: type
                  ) -> ReturnType:
     a = input._data
     if a.ndim == 0:
-        wrap_dim(dim, 0)
+        if dim not in (-1, 0):
+            raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
         return _select_result(name, input, a.copy(), np.zeros((), np.int64), 0, True,
                               node_cls)
     d = wrap_dim(dim, a.ndim)
@@ -515,7 +506,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
         dims = None
         out = np.asarray(np.prod(a), dtype=a.dtype)
     else:
-        dims = _reduce_dims(a, dim)
+        dims = reduce_dims(a, dim)
         out = a.copy() if dims == () else np.asarray(np.prod(a, axis=dims, keepdims=keepdim))
     if not needs_grad(input) or a.dtype.kind not in "fc":
         return _make(out)
@@ -627,7 +618,7 @@ def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
     if a.dtype.kind not in "fc":
         which = f"{name}_mean" if with_mean else "std and var"
         raise RuntimeError(f"{which} only support floating point and complex dtypes")
-    dims = _reduce_dims(a, dim)
+    dims = reduce_dims(a, dim)
     out, n = _var_forward(a, dims if dims != () else (), correction, keepdim, name)
     if name == "std":
         out = np.sqrt(out)
@@ -731,7 +722,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     if a.dtype.kind not in "fc":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {x.dtype.scalar_name}")
-    dims = _reduce_dims(a, dim)
+    dims = reduce_dims(a, dim)
     ax = np.abs(a)
     p = builtins.float(ord)
     axis = dims if dims != () else None
@@ -786,7 +777,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     a = input._data
     if a.dtype.kind in "biu":
         a = a.astype(_dt.get_default_dtype().np)
-    dims = _reduce_dims(a, dim)
+    dims = reduce_dims(a, dim)
     if dims == ():
         out = a.copy()
     else:
@@ -819,7 +810,7 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
            ) -> Tensor:
     """torch.nansum(input, dim=None, keepdim=False, *, dtype=None)"""
     a = _acc_dtype(input._data, dtype)
-    dims = _reduce_dims(a, dim)
+    dims = reduce_dims(a, dim)
     clean = np.where(np.isnan(a), 0, a) if a.dtype.kind in "fc" else a
     out = clean.copy() if dims == () else np.asarray(np.sum(clean, axis=dims, keepdims=keepdim))
     if not needs_grad(input):
@@ -927,7 +918,7 @@ formula("cumprod", lambda a, dim: np.cumprod(a, axis=dim), cumprod)
 def _bool_reduce(name: str, fn: Any):
     def op(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         a = input._data
-        dims = _reduce_dims(a, dim)
+        dims = reduce_dims(a, dim)
         if dims == ():
             out = a.astype(bool)
         else:
@@ -947,7 +938,7 @@ any = _bool_reduce("any", np.any)
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """torch.count_nonzero(input, dim=None) -> LongTensor"""
     a = input._data
-    dims = _reduce_dims(a, dim)
+    dims = reduce_dims(a, dim)
     if dims == ():
         return _make((a != 0).astype(np.int64))
     return _make(np.asarray(np.count_nonzero(a, axis=dims), dtype=np.int64))
