@@ -11,8 +11,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from . import tensor as _tensor_module
-
 __all__ = ["device", "check_device", "on_cpu"]
 
 _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
@@ -83,8 +81,3 @@ def on_cpu(fn: Callable) -> Callable:
         return fn(*args, **kwargs)
 
     return make
-
-
-# Tensor.device hands out this module's CPU device (tensor.py predates this module).
-_tensor_module.device = device
-_tensor_module._CPU = device("cpu")

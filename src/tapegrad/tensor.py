@@ -26,6 +26,7 @@ from .autograd.graph import (
     RemovableHandle,
     VersionCounter,
 )
+from .devices import device
 
 __all__ = ["Tensor", "Size", "tensor_method"]
 
@@ -498,33 +499,7 @@ def _to_nested(data: Any) -> Any:
     return data
 
 
-class device:
-    """torch.device: tapegrad runs on the CPU only."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type: str = "cpu", index: int | None = None) -> None:
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        if type.split(":")[0] != "cpu":
-            raise RuntimeError(f"tapegrad runs on the CPU only; got device '{type}'.")
-        self.type = "cpu"
-        self.index = index
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, device) or other == "cpu"
-
-    def __hash__(self) -> int:
-        return hash("cpu")
-
-
-_CPU = device()
+_CPU = device("cpu")
 
 
 def tensor_method(*names: str) -> Callable[[Callable], Callable]:
