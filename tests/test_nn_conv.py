@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from nn_compare import backward_both, close, copy_params, pair
+from torch_compare import assert_close, backward_both, copy_params, tensor_pair
 
 import tapegrad as tg
 
@@ -27,14 +27,14 @@ def test_conv_matches_torch(name, x_shape, args, kwargs):
     gm = getattr(tg.nn, name)(*args, **kwargs).double()
     assert repr(gm) == repr(tm)
     copy_params(tm, gm)
-    xt, xg = pair(torch, RNG.standard_normal(x_shape))
+    xt, xg = tensor_pair(torch, RNG.standard_normal(x_shape))
     ot, og = tm(xt), gm(xg)
-    close(og, ot)
+    assert_close(og, ot)
     assert type(og.grad_fn).__name__ == type(ot.grad_fn).__name__
     backward_both(ot, og)
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)
     for pt, pg in zip(tm.parameters(), gm.parameters()):
-        close(pg.grad, pt.grad)
+        assert_close(pg.grad, pt.grad)
 
 
 @pytest.mark.parametrize("name,x_shape,args,kwargs", CONV_CASES[:2] + CONV_CASES[4:5])
@@ -75,11 +75,11 @@ def test_same_padding_with_stride_is_rejected():
 def test_avg_pool_matches_torch(name, x_shape, args):
     tm, gm = getattr(torch.nn, name)(*args), getattr(tg.nn, name)(*args)
     assert repr(gm) == repr(tm)
-    xt, xg = pair(torch, RNG.standard_normal(x_shape))
+    xt, xg = tensor_pair(torch, RNG.standard_normal(x_shape))
     ot, og = tm(xt), gm(xg)
-    close(og, ot)
+    assert_close(og, ot)
     backward_both(ot, og)
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)
 
 
 @pytest.mark.parametrize("x_shape,args,kwargs", [
@@ -94,13 +94,13 @@ def test_conv_transpose2d_matches_torch(x_shape, args, kwargs):
     assert repr(gm) == repr(tm)
     assert tuple(gm.weight.shape) == tuple(tm.weight.shape)
     copy_params(tm, gm)
-    xt, xg = pair(torch, RNG.standard_normal(x_shape))
+    xt, xg = tensor_pair(torch, RNG.standard_normal(x_shape))
     ot, og = tm(xt), gm(xg)
-    close(og, ot)
+    assert_close(og, ot)
     backward_both(ot, og)
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)
     for pt, pg in zip(tm.parameters(), gm.parameters()):
-        close(pg.grad, pt.grad)
+        assert_close(pg.grad, pt.grad)
 
 
 @pytest.mark.parametrize("shape,size", [((2, 3, 8, 6), (4, 3)), ((2, 3, 7, 5), (3, 2)),
@@ -108,8 +108,8 @@ def test_conv_transpose2d_matches_torch(x_shape, args, kwargs):
 def test_adaptive_avg_pool2d_matches_torch(shape, size):
     tm, gm = torch.nn.AdaptiveAvgPool2d(size), tg.nn.AdaptiveAvgPool2d(size)
     assert repr(gm) == repr(tm)
-    xt, xg = pair(torch, RNG.standard_normal(shape))
+    xt, xg = tensor_pair(torch, RNG.standard_normal(shape))
     ot, og = tm(xt), gm(xg)
-    close(og, ot)
+    assert_close(og, ot)
     backward_both(ot, og)
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)
