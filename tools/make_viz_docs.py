@@ -17,10 +17,16 @@ from tapegrad.viz import examples  # noqa: E402
 IMAGES = ROOT / "docs" / "images"
 
 
+def _names_by_id(names: dict) -> dict:
+    """explain()'s ``names``: the example's tensors by id."""
+    return {id(t): n for n, t in names.items()}
+
+
 def square() -> str:
-    y, names = examples.square()
+    y, leaves = examples.square()
+    names = {"y": y, **leaves}
     out = io.StringIO()
-    viz.explain(y, names=names, file=out)
+    viz.explain(y, names=_names_by_id(names), file=out)
     viz.draw(y, names=names).save(IMAGES / "viz_square.svg")
     return out.getvalue()
 
@@ -28,7 +34,7 @@ def square() -> str:
 def logistic() -> str:
     loss, params = examples.logistic()
     out = io.StringIO()
-    viz.explain(loss, names=params, file=out)
+    viz.explain(loss, names=_names_by_id({"loss": loss, **params}), file=out)
     viz.draw(loss, params=params).save(IMAGES / "viz_logistic.svg")
     return out.getvalue()
 
