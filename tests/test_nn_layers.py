@@ -2,7 +2,13 @@
 
 import numpy as np
 import pytest
-from torch_compare import assert_close, backward_both, copy_params, tensor_pair
+from torch_compare import (
+    assert_close,
+    assert_module_matches,
+    backward_both,
+    copy_params,
+    tensor_pair,
+)
 
 import tapegrad as tg
 
@@ -23,15 +29,8 @@ def test_linear_matches_torch(shape, bias):
     tm = torch.nn.Linear(3, 2, bias=bias).double()
     gm = tg.nn.Linear(3, 2, bias=bias).double()
     copy_params(tm, gm)
-    xt, xg = tensor_pair(torch, _input(*shape))
-    ot, og = tm(xt), gm(xg)
-    assert_close(og, ot)
-    if bias or len(shape) > 1:     # torch names 1-D no-bias SqueezeBackward4 (not matched)
-        assert type(og.grad_fn).__name__ == type(ot.grad_fn).__name__
-    backward_both(ot, og)
-    assert_close(xg.grad, xt.grad)
-    for pt, pg in zip(tm.parameters(), gm.parameters()):
-        assert_close(pg.grad, pt.grad)
+    # torch names 1-D no-bias SqueezeBackward4 (not matched)
+    assert_module_matches(torch, tm, gm, _input(*shape), same_node=bias or len(shape) > 1)
 
 
 def test_linear_second_derivative_through_addmm():
@@ -76,12 +75,7 @@ ACTIVATIONS = [
 def test_activation_values_grads_and_node_names_match_torch(name, args):
     tm, gm = getattr(torch.nn, name)(*args), getattr(tg.nn, name)(*args)
     assert repr(gm) == repr(tm)
-    xt, xg = tensor_pair(torch, _input(4, 5))
-    ot, og = tm(xt), gm(xg)
-    assert_close(og, ot)
-    assert type(og.grad_fn).__name__ == type(ot.grad_fn).__name__
-    backward_both(ot, og)
-    assert_close(xg.grad, xt.grad)
+    assert_module_matches(torch, tm, gm, _input(4, 5))
 
 
 @pytest.mark.parametrize("name,args", [a for a in ACTIVATIONS if a[0] not in

@@ -4,7 +4,8 @@ torch is never imported here: a test module gets it with ``pytest.importorskip``
 passes it in, so modules skip cleanly without torch.
 
 - Tensors: ``to_numpy``, ``assert_same_tensor`` (values, dtype, shape), ``tensor_pair``,
-  ``copy_params``, ``assert_close`` (nn tolerances), ``backward_both``.
+  ``copy_params``, ``assert_close`` (nn tolerances), ``backward_both``,
+  ``assert_module_matches`` (a torch module and a tapegrad one, forward and backward).
 - Errors: ``assert_same_message`` (torch's exact text, optionally followed by tapegrad's
   hint, ``HINT_PREFIXES``), ``same_outcome``, ``assert_same_error``.
 - Whole snippets ``fn(lib)`` run with both libraries: ``assert_same_repr`` (printed result
@@ -84,6 +85,24 @@ def backward_both(out_t: Any, out_g: Any, rng: np.random.Generator | None = None
     upstream = rng.standard_normal(tuple(out_t.shape))
     out_t.backward(out_t.new_tensor(upstream))
     out_g.backward(tapegrad.tensor(upstream, dtype=out_g.dtype))
+
+
+def assert_module_matches(torch: Any, tm: Any, gm: Any, array: Any,
+                          same_node: bool = True) -> tuple:
+    """torch's module ``tm`` and tapegrad's ``gm`` (with equal parameters) on the same input:
+    the same output (and grad_fn name unless ``same_node`` is False), then, after the same
+    upstream gradient, the same input and parameter gradients. Returns (torch's, tapegrad's
+    output)."""
+    xt, xg = tensor_pair(torch, array)
+    ot, og = tm(xt), gm(xg)
+    assert_close(og, ot)
+    if same_node:
+        assert type(og.grad_fn).__name__ == type(ot.grad_fn).__name__
+    backward_both(ot, og)
+    assert_close(xg.grad, xt.grad)
+    for pt, pg in zip(tm.parameters(), gm.parameters(), strict=True):
+        assert_close(pg.grad, pt.grad)
+    return ot, og
 
 
 # --- errors ------------------------------------------------------------------------------
