@@ -284,6 +284,12 @@ def test_named_floor_divide_and_remainder_match_torch(call):
     assert_same_repr(fn, torch)
 
 
+def _dividend_and_divisor(L):
+    """Leaves of both signs, none a multiple of the other: floor and remainder are smooth."""
+    return (L.tensor([-7.5, -1.25, 3.5, 8.25], dtype=L.float64, requires_grad=True),
+            L.tensor([2., -2.5, 1.5, -3.], dtype=L.float64, requires_grad=True))
+
+
 @pytest.mark.parametrize("form", [
     lambda L, x, y: x // y, lambda L, x, y: x // 2.0, lambda L, x, y: 5.0 // x,
     lambda L, x, y: 5.0 % x, lambda L, x, y: L.remainder(5.0, x)],
@@ -291,8 +297,7 @@ def test_named_floor_divide_and_remainder_match_torch(call):
 @needs_torch
 def test_backward_through_floor_divide_raises_as_torch(form):
     def fn(L):
-        x = L.tensor([-7.5, -1.25, 3.5, 8.25], dtype=L.float64, requires_grad=True)
-        y = L.tensor([2., -2.5, 1.5, -3.], dtype=L.float64, requires_grad=True)
+        x, y = _dividend_and_divisor(L)
         z = form(L, x, y)
         facts = (type(z.grad_fn).__name__, z.grad_fn.name(), z.requires_grad)
         z.sum().backward()
@@ -307,8 +312,7 @@ def test_backward_through_floor_divide_raises_as_torch(form):
 @needs_torch
 def test_remainder_gradients_match_torch(form):
     def fn(L):
-        x = L.tensor([-7.5, -1.25, 3.5, 8.25], dtype=L.float64, requires_grad=True)
-        y = L.tensor([2., -2.5, 1.5, -3.], dtype=L.float64, requires_grad=True)
+        x, y = _dividend_and_divisor(L)
         z = form(L, x, y)
         z.backward(L.tensor([1., 2., 3., 4.], dtype=L.float64))
         return type(z.grad_fn).__name__, z, x.grad, y.grad
