@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch_compare import assert_same_tensor, to_numpy
+from torch_compare import assert_same_tensor, second_derivatives, to_numpy, zeros_if_none
 
 import tapegrad as tg
 
@@ -179,20 +179,7 @@ def _close(ours, theirs, what):
 def _gradients(lib, inputs, out, v, create_graph):
     grads = lib.autograd.grad(out, inputs, lib.tensor(v), create_graph=create_graph,
                               allow_unused=True)
-    return [g if g is not None else x.detach() * 0 for g, x in zip(grads, inputs)]
-
-
-def _second(lib, inputs, grads, seed):
-    rng = np.random.default_rng(seed + 1)
-    total = 0
-    for g in grads:
-        w = rng.standard_normal(tuple(g.shape))
-        if g.requires_grad:
-            total = total + (g * lib.tensor(w)).sum()
-    if isinstance(total, int):
-        return None
-    second = lib.autograd.grad(total, inputs, allow_unused=True)
-    return [s if s is not None else x.detach() * 0 for s, x in zip(second, inputs)]
+    return zeros_if_none(grads, inputs)
 
 
 @settings(max_examples=100, deadline=None, derandomize=True, database=None)
@@ -204,7 +191,8 @@ def test_random_program_matches_torch(program):
         inputs, out, v = _run(lib, shapes, seed, steps)
         second_order = seed % 3 == 0        # a third of the programs
         grads = _gradients(lib, inputs, out, v, create_graph=second_order)
-        second = _second(lib, inputs, grads, seed) if second_order else None
+        second = (second_derivatives(lib, inputs, grads, np.random.default_rng(seed + 1))
+                  if second_order else None)
         results[name] = (out, grads, second)
     (out, grads, second), (t_out, t_grads, t_second) = results["ours"], results["torch"]
     assert str(out.dtype) == str(t_out.dtype)

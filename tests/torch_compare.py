@@ -3,7 +3,8 @@
 torch is never imported here: a test module gets it with ``pytest.importorskip`` and
 passes it in, so modules skip cleanly without torch.
 
-- Tensors: ``to_numpy``, ``assert_same_tensor`` (values, dtype, shape), ``tensor_pair``,
+- Tensors: ``to_numpy``, ``assert_same_tensor`` (values, dtype, shape), ``zeros_if_none``,
+  ``second_derivatives``, ``tensor_pair``,
   ``copy_params``, ``assert_close`` (nn tolerances), ``backward_both``,
   ``assert_module_matches`` (a torch module and a tapegrad one, forward and backward).
 - Errors: ``assert_same_message`` (torch's exact text, optionally followed by tapegrad's
@@ -57,6 +58,19 @@ def assert_same_tensor(ours: Any, theirs: Any, rtol: float = 1e-6, atol: float =
 def zeros_if_none(grads: Sequence, inputs: Sequence) -> list:
     """Gradients from ``autograd.grad(..., allow_unused=True)`` with zeros for None."""
     return [g if g is not None else x.detach() * 0 for g, x in zip(grads, inputs, strict=True)]
+
+
+def second_derivatives(lib: Any, inputs: Sequence, grads: Sequence,
+                       rng: np.random.Generator) -> list | None:
+    """The gradient of sum(<g, random w>) over the first derivatives ``grads`` that carry a
+    graph (zeros for inputs it does not reach); None when none does (a linear function)."""
+    total = 0
+    for g in grads:
+        if g is not None and g.requires_grad:
+            total = total + (g * lib.tensor(rng.standard_normal(tuple(g.shape)))).sum()
+    if isinstance(total, int):
+        return None
+    return zeros_if_none(lib.autograd.grad(total, inputs, allow_unused=True), inputs)
 
 
 def tensor_pair(torch: Any, array: Any, requires_grad: bool = True) -> tuple:
