@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from oracle import assert_same
+from torch_compare import assert_same_result
 
 import tapegrad
 
@@ -43,7 +43,7 @@ def test_values_grads_and_recompute_count_match_torch(use_reentrant):
         calls.append("forward done")
         y.sum().backward()
         return y, x.grad, w.grad, calls, y.grad_fn.name()
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_kwargs_autograd_grad_and_higher_order():
@@ -54,7 +54,7 @@ def test_kwargs_autograd_grad_and_higher_order():
         gx, = lib.autograd.grad(y.sum(), x, create_graph=True)
         gw, = lib.autograd.grad(gx.sum(), w)
         return y, gx, gw, calls
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_gradients_equal_the_unchckpointed_ones():
@@ -115,7 +115,7 @@ def test_retain_graph_and_saved_attribute_access_recompute_again():
         s1 = z.grad_fn._saved_self
         s2 = z.grad_fn._saved_self
         return calls, x.grad, s1, s2, s1.grad_fn
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_no_grad_runs_the_function_once_and_records_nothing():
@@ -125,7 +125,7 @@ def test_no_grad_runs_the_function_once_and_records_nothing():
         with lib.no_grad():
             y = cp(lib).checkpoint(block(lib, calls), x, w, use_reentrant=False)
         return y, calls
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_missing_use_reentrant_warns_and_uses_the_reentrant_variant():
@@ -136,7 +136,7 @@ def test_missing_use_reentrant_warns_and_uses_the_reentrant_variant():
             y = cp(lib).checkpoint(block(lib, []), x, w)
             cp(lib).checkpoint_sequential([lambda t: t.sin(), lambda t: t.cos()], 2, x)
         return [(w.category.__name__, str(w.message)) for w in caught], y.grad_fn.name()
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_reentrant_rejects_autograd_grad_and_kwargs():
@@ -148,8 +148,8 @@ def test_reentrant_rejects_autograd_grad_and_kwargs():
     def kwargs_prog(lib):
         x, w = inputs(lib)
         cp(lib).checkpoint(block(lib, []), x, w, use_reentrant=True, scale=2.0)
-    assert_same(grad_prog, torch)
-    assert_same(kwargs_prog, torch)
+    assert_same_result(grad_prog, torch)
+    assert_same_result(kwargs_prog, torch)
 
 
 RERUNS = {   # what the function does when run again; the first run computes x.sin().sum()
@@ -173,7 +173,7 @@ def test_non_deterministic_function_raises_checkpoint_error(rerun):
             y.backward()
         except cp(lib).CheckpointError as e:
             return str(e).split("\n")[:lines]
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 @pytest.mark.parametrize("use_reentrant", [False, True])
@@ -187,7 +187,7 @@ def test_checkpoint_sequential_matches_torch(use_reentrant):
         fns = [lambda t: t.sin(), lambda t: t * 2, lambda t: t.exp(), lambda t: t.cos()]
         z = cp(lib).checkpoint_sequential(fns, 3, x, use_reentrant=use_reentrant)
         return y, x.grad, z
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_nested_checkpoint_gradients():
@@ -202,7 +202,7 @@ def test_nested_checkpoint_gradients():
         y = cp(lib).checkpoint(outer, x, w, use_reentrant=False)
         y.sum().backward()
         return y, x.grad, w.grad, calls
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_checkpoint_saves_no_intermediate_activations():
@@ -225,4 +225,4 @@ def test_input_modified_in_place_after_checkpoint_raises(leaf):
         with lib.no_grad():
             a.add_(1)
         y.sum().backward()
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)

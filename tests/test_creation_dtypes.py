@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from parity import assert_same
+from torch_compare import assert_same_repr
 
 import tapegrad as tg
 
@@ -61,7 +61,7 @@ CREATION = {
 
 @pytest.mark.parametrize("name", list(CREATION))
 def test_creation_matches_torch(name):
-    assert_same(CREATION[name], torch)
+    assert_same_repr(CREATION[name], torch)
 
 
 def test_from_numpy_shares_memory():
@@ -115,7 +115,7 @@ def test_set_default_dtype_changes_inference():
     for t in (torch, tg):
         t.set_default_dtype(t.float64)
     try:
-        assert_same(lambda t: (t.tensor([1.5]), t.zeros(1), t.arange(0.0, 1.0, 0.5),
+        assert_same_repr(lambda t: (t.tensor([1.5]), t.zeros(1), t.arange(0.0, 1.0, 0.5),
                                t.get_default_dtype(), t.tensor([1, 2]) / 2), torch)
     finally:
         for t in (torch, tg):
@@ -124,7 +124,7 @@ def test_set_default_dtype_changes_inference():
 
 
 def test_set_default_dtype_rejects_ints():
-    assert_same(lambda t: t.set_default_dtype(t.int64), torch)
+    assert_same_repr(lambda t: t.set_default_dtype(t.int64), torch)
 
 
 PROMO_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
@@ -150,7 +150,7 @@ def test_result_type_tensor_with_weak_scalar(a, scalar):
         pytest.skip("torch gives complex32, which tapegrad does not have")
     def fn(t):
         return t.result_type(t.ones(2, dtype=getattr(t, a)), scalar)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("a,b", _pair_grid())
@@ -159,7 +159,7 @@ def test_zero_dim_tensor_is_a_lower_tier(a, b):
         x = t.ones(2, dtype=getattr(t, a))
         y = t.ones((), dtype=getattr(t, b))
         return (t.result_type(x, y), (x + y).dtype if "bool" not in (a, b) else None)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 ARITH = {
@@ -188,4 +188,4 @@ ARITH = {
 
 @pytest.mark.parametrize("name", list(ARITH))
 def test_arithmetic_promotion_matches_torch(name):
-    assert_same(ARITH[name], torch)
+    assert_same_repr(ARITH[name], torch)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from test_ops_table import SPECS
+from torch_compare import to_numpy
 
 import tapegrad as tg
 from tapegrad.ops import binary_math, pointwise, reduction, reductions_extra, unary_math
@@ -23,9 +24,7 @@ RNG = np.random.default_rng(7)
 
 
 def _np(t: Any) -> np.ndarray | None:
-    if t is None:
-        return None
-    return np.asarray(t.detach().numpy())
+    return None if t is None else to_numpy(t)
 
 
 def jvp_of(T: Any, call: Callable, primals: list, tangents: list) -> list:

@@ -8,7 +8,7 @@ inference tensors.
 import threading
 
 import pytest
-from parity import assert_same
+from torch_compare import assert_same_repr
 
 torch = pytest.importorskip("torch")
 
@@ -42,7 +42,7 @@ def test_context_manager_sets_mode_inside_and_restores_it(enter):
         with enter(L) as entered:
             inside = (modes(L), recorded(L), entered)
         return before, inside, modes(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_enable_grad_inside_no_grad_records_again():
@@ -51,7 +51,7 @@ def test_enable_grad_inside_no_grad_records_again():
             with L.enable_grad():
                 inner = recorded(L)
             return inner, recorded(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_nesting_restores_each_level():
@@ -73,7 +73,7 @@ def test_nesting_restores_each_level():
             seen.append(modes(L))
         seen.append(modes(L))
         return seen
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("enter", [
@@ -92,7 +92,7 @@ def test_exception_inside_restores_mode(enter):
                 outer.append((str(e), modes(L)))
         L.set_grad_enabled(True)
         return outer
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_set_grad_enabled_plain_call_takes_effect_at_once():
@@ -101,7 +101,7 @@ def test_set_grad_enabled_plain_call_takes_effect_at_once():
         off = (modes(L), recorded(L))
         L.set_grad_enabled(True)
         return off, modes(L), recorded(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_set_grad_enabled_result_as_context_restores_previous_mode():
@@ -111,7 +111,7 @@ def test_set_grad_enabled_result_as_context_restores_previous_mode():
                 inside = modes(L)
             after = modes(L)
         return inside, after, modes(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("name", ["no_grad", "enable_grad", "inference_mode"])
@@ -119,7 +119,7 @@ def test_with_mode_without_parentheses_raises_as_torch(name):
     def fn(L):
         with getattr(L, name):
             pass
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- decorators --------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_decorated_function_runs_in_mode_and_keeps_its_name(decorate):
             with L.set_grad_enabled(outer):
                 result.append((wrapped(2, b=3), modes(L)))
         return result
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("decorate", [
@@ -177,7 +177,7 @@ def test_decorated_generator_has_mode_only_while_it_runs(decorate):
             except StopIteration as e:
                 seen.append(("stop", e.value, modes(L)))
         return seen
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_exception_thrown_into_decorated_generator_runs_in_mode():
@@ -193,7 +193,7 @@ def test_exception_thrown_into_decorated_generator_runs_in_mode():
         got = it.throw(ValueError("inside"))
         it.close()
         return got, modes(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_decorated_function_exception_restores_mode():
@@ -205,7 +205,7 @@ def test_decorated_function_exception_restores_mode():
             boom()
         except RuntimeError as e:
             return str(e), modes(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- threads -----------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def test_mode_is_thread_local(enter):
             t.join()
             seen["main"] = modes(L)
         return seen
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_mode_set_in_a_thread_does_not_leak_to_the_main_thread():
@@ -237,7 +237,7 @@ def test_mode_set_in_a_thread_does_not_leak_to_the_main_thread():
         t.start()
         t.join()
         return modes(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- results of ops ----------------------------------------------------------------------
@@ -249,7 +249,7 @@ def test_no_grad_results_do_not_require_grad():
         with L.no_grad():
             y = x * 2
         return y, y.requires_grad, y.grad_fn, y.is_leaf, y.is_inference()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_tensor_created_with_requires_grad_under_no_grad_still_requires_it():
@@ -257,7 +257,7 @@ def test_tensor_created_with_requires_grad_under_no_grad_still_requires_it():
         with L.no_grad():
             x = L.ones(2, requires_grad=True)
         return x, (x * 3).grad_fn is not None
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- inference tensors -------------------------------------------------------------------
@@ -279,7 +279,7 @@ def test_tensors_made_in_inference_mode_are_inference_tensors():
                 made_in_false = L.ones(2)
         return (made.is_inference(), computed.is_inference(), view_of_normal.is_inference(),
                 made_in_false.is_inference(), normal.is_inference(), made.requires_grad)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_views_detach_and_clones_of_inference_tensors():
@@ -287,7 +287,7 @@ def test_views_detach_and_clones_of_inference_tensors():
         x = inference_ones(L, 2, 2)
         return (x.view(4).is_inference(), x[0].is_inference(), x.detach().is_inference(),
                 x.clone().is_inference(), (x + 1).is_inference())
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_requires_grad_inside_inference_mode_records_nothing():
@@ -296,7 +296,7 @@ def test_requires_grad_inside_inference_mode_records_nothing():
             x = L.ones(2, requires_grad=True)
             y = x * 2
         return x.requires_grad, x.is_inference(), y.requires_grad, y.grad_fn
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("write", [
@@ -309,7 +309,7 @@ def test_inplace_on_inference_tensor_outside_inference_mode_raises(write):
     def fn(L):
         x = inference_ones(L, 2)
         write(x)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_inplace_on_inference_tensor_under_no_grad_still_raises():
@@ -317,7 +317,7 @@ def test_inplace_on_inference_tensor_under_no_grad_still_raises():
         x = inference_ones(L, 2)
         with L.no_grad():
             x.mul_(2)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_inplace_on_inference_tensor_inside_inference_mode_is_allowed():
@@ -327,7 +327,7 @@ def test_inplace_on_inference_tensor_inside_inference_mode_is_allowed():
             x.add_(1)
             x[0] = 7.
         return x
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_inplace_on_normal_tensor_inside_inference_mode_bumps_its_version():
@@ -336,7 +336,7 @@ def test_inplace_on_normal_tensor_inside_inference_mode_bumps_its_version():
         with L.inference_mode():
             x.add_(1)
         return x, x._version, x.is_inference()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("op", [
@@ -348,7 +348,7 @@ def test_inference_tensor_saved_for_backward_raises(op):
         x = inference_ones(L, 2)
         w = L.ones(2, requires_grad=True)
         return op(w, x)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def L_matmul(a, b):
@@ -362,19 +362,19 @@ def test_inference_tensor_not_saved_for_backward_is_usable():
         y = (w + x).sum()
         y.backward()
         return y, w.grad, x.clone().requires_grad_()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_inference_tensor_requires_grad_outside_mode_raises():
     def fn(L):
         x = inference_ones(L, 2)
         x.requires_grad_()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
     def fn_attr(L):
         x = inference_ones(L, 2)
         x.requires_grad = True
-    assert_same(fn_attr, torch)
+    assert_same_repr(fn_attr, torch)
 
 
 def test_inference_tensor_requires_grad_inside_mode_is_allowed():
@@ -383,7 +383,7 @@ def test_inference_tensor_requires_grad_inside_mode_is_allowed():
         with L.inference_mode():
             x.requires_grad_()
         return x.requires_grad, x.is_inference()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_enable_grad_inside_inference_mode_reports_grad_but_records_nothing():
@@ -396,7 +396,7 @@ def test_enable_grad_inside_inference_mode_reports_grad_but_records_nothing():
                 with L.set_grad_enabled(True):
                     set_inside = (modes(L), recorded(L))
             return inside, innermost, set_inside, modes(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("mode", [1, 0, None, "yes"], ids=["1", "0", "None", "str"])
@@ -406,7 +406,7 @@ def test_set_grad_enabled_needs_a_bool(mode):
             L.set_grad_enabled(mode)
         finally:
             L.set_grad_enabled(True)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_set_grad_enabled_without_argument_as_decorator_raises():
@@ -415,7 +415,7 @@ def test_set_grad_enabled_without_argument_as_decorator_raises():
         def body():
             return modes(L)
         return body()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- grad mode and the backward pass -----------------------------------------------------
@@ -431,7 +431,7 @@ def test_backward_computes_gradients_inside_no_grad_and_inference_mode():
                 y.backward()
             grads.append(x.grad)
         return grads, modes(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hooks_run_with_grad_mode_set_to_create_graph():
@@ -445,4 +445,4 @@ def test_hooks_run_with_grad_mode_set_to_create_graph():
         with L.no_grad():
             g, = L.autograd.grad((x * x).sum(), x, create_graph=True)
         return log, g.requires_grad, modes(L)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)

@@ -3,7 +3,7 @@
 import warnings
 
 import pytest
-from oracle import assert_same
+from torch_compare import assert_same_result
 
 torch = pytest.importorskip("torch")
 
@@ -28,7 +28,7 @@ def test_gradcheck_passes_on_builtin_ops():
         y = lib.tensor([[1.5], [0.7]], dtype=lib.float64, requires_grad=True)
         return (lib.autograd.gradcheck(lambda a, b: (a.sin() * b).exp(), (x, y)),
                 lib.autograd.gradgradcheck(lambda a, b: (a ** 3 * b).sum(), (x, y)))
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_gradcheck_mismatch_message_and_error_type():
@@ -38,7 +38,7 @@ def test_gradcheck_mismatch_message_and_error_type():
             lib.autograd.gradcheck(wrong_square(lib).apply, (x,))
         except RuntimeError as e:
             return type(e).__name__, str(e)
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_mismatch_names_output_and_input_index():
@@ -48,7 +48,7 @@ def test_mismatch_names_output_and_input_index():
         f = wrong_square(lib).apply
         return lib.autograd.gradcheck(lambda a, b: (a * b, f(b)), (a, b),
                                       raise_exception=False)
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
     import tapegrad
     a = tapegrad.ones(2, dtype=tapegrad.float64, requires_grad=True)
     b = tapegrad.ones(2, 2, dtype=tapegrad.float64, requires_grad=True)
@@ -80,7 +80,7 @@ def test_gradgradcheck_detects_wrong_second_derivative():
         except RuntimeError as e:      # numbers depend on random grad_outputs
             second = str(e).split("\n")[0]
         return first, second
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_float32_input_warns_and_fails():
@@ -97,5 +97,5 @@ def test_float32_input_warns_and_fails():
 
 
 def test_no_input_requires_grad():
-    assert_same(lambda lib: lib.autograd.gradcheck(lambda x: x, (lib.ones(2, dtype=lib.float64),)),
-                torch)
+    assert_same_result(
+        lambda lib: lib.autograd.gradcheck(lambda x: x, (lib.ones(2, dtype=lib.float64),)), torch)

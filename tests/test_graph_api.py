@@ -3,7 +3,7 @@ attributes, node pre/post hooks (replacing gradients, checks on what they return
 the order in which every kind of hook runs — vs torch."""
 
 import pytest
-from oracle import assert_same
+from torch_compare import assert_same_result
 
 torch = pytest.importorskip("torch")
 
@@ -58,7 +58,7 @@ def test_saved_attributes_match_torch(expr):
         gf = EXPRESSIONS[expr](lib, a, b, M).grad_fn
         names = [n for n in dir(gf) if n.startswith("_saved_")]
         return gf.name(), names, [describe(getattr(gf, n), a, b, M) for n in names]
-    assert_same(prog, torch, tol=1e-6)
+    assert_same_result(prog, torch, tol=1e-6)
 
 
 def test_saved_tensors_raise_after_backward_but_sizes_survive():
@@ -73,7 +73,7 @@ def test_saved_tensors_raise_after_backward_but_sizes_survive():
         except RuntimeError as e:
             out.append(str(e))
         return out
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_name_next_functions_and_metadata():
@@ -86,7 +86,7 @@ def test_name_next_functions_and_metadata():
         return (y.grad_fn.name(), mul.name(), acc.name(), acc.next_functions,
                 [nr for _, nr in mul.next_functions], acc.variable is a, mul.metadata,
                 type(mul.metadata).__name__, a.grad_fn is None, mul.requires_grad)
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_node_hooks_replace_gradients_and_handles_remove_them():
@@ -103,7 +103,7 @@ def test_node_hooks_replace_gradients_and_handles_remove_them():
         y = x * 3
         y.sum().backward()
         return first, x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_node_post_hook_sees_inputs_and_outputs_grads():
@@ -116,7 +116,7 @@ def test_node_post_hook_sees_inputs_and_outputs_grads():
         w.grad_fn.register_prehook(lambda go: log.append(("pre", go)))
         w.sum().backward()
         return log
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_node_hook_runs_on_every_backward_with_retain_graph():
@@ -128,7 +128,7 @@ def test_node_hook_runs_on_every_backward_with_retain_graph():
         y.sum().backward(retain_graph=True)
         y.sum().backward()
         return log, x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 RETURNS = {
@@ -158,7 +158,7 @@ def test_what_node_hooks_return_is_checked(kind, returned):
             y.grad_fn.register_hook(lambda gi, go: value)
         y.sum().backward()
         return x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_hook_order_for_non_leaf_and_leaf():
@@ -180,7 +180,7 @@ def test_hook_order_for_non_leaf_and_leaf():
                                                                    t.grad.tolist())))
         c.sum().backward()
         return log, b.grad, a.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_retain_grad_sees_tensor_hooks_but_not_node_prehooks():
@@ -193,7 +193,7 @@ def test_retain_grad_sees_tensor_hooks_but_not_node_prehooks():
         q.grad_fn.register_prehook(lambda go: log.append(go[0].tolist()) or (go[0] * 3,))
         (q * 5).sum().backward()
         return log, q.grad, p.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_raw_saved_register_hooks_packs_one_saved_value():
@@ -207,7 +207,7 @@ def test_raw_saved_register_hooks_packs_one_saved_value():
         log.append("registered")
         y.sum().backward()
         return log, x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def _register_twice(lib, x):
@@ -247,4 +247,4 @@ def test_raw_saved_errors_and_listing(case):
     def prog(lib):
         x = lib.tensor([1., 2.], requires_grad=True)
         return RAW_ERRORS[case](lib, x)
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)

@@ -2,7 +2,7 @@
 retain_grad and create_graph; each compared with torch (values, order, errors)."""
 
 import pytest
-from parity import assert_same
+from torch_compare import assert_same_repr
 
 torch = pytest.importorskip("torch")
 
@@ -34,7 +34,7 @@ def test_hook_returning_a_tensor_replaces_the_gradient():
         x.register_hook(lambda g: g * 10)
         (x * x).sum().backward()
         return x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hook_returning_none_keeps_the_gradient():
@@ -44,7 +44,7 @@ def test_hook_returning_none_keeps_the_gradient():
         x.register_hook(log_hook(log, "seen"))
         (x * x).sum().backward()
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_several_hooks_run_in_registration_order_each_seeing_the_previous_result():
@@ -56,7 +56,7 @@ def test_several_hooks_run_in_registration_order_each_seeing_the_previous_result
         x.register_hook(log_hook(log, "c", lambda g: g + 1))
         (x * 3).sum().backward()
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_removed_hook_does_not_run():
@@ -69,7 +69,7 @@ def test_removed_hook_does_not_run():
         first.remove()                       # removing twice is harmless
         (x * 3).sum().backward()
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_handle_as_context_manager_removes_the_hook():
@@ -81,7 +81,7 @@ def test_handle_as_context_manager_removes_the_hook():
         x.grad = None
         (x * 3).sum().backward()
         return inside, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hook_on_non_leaf_changes_what_flows_further_back():
@@ -92,7 +92,7 @@ def test_hook_on_non_leaf_changes_what_flows_further_back():
         y.register_hook(log_hook(log, "y", lambda g: g * 5))
         (y * y).sum().backward()
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hooks_on_leaf_and_non_leaf_run_newest_node_first():
@@ -106,7 +106,7 @@ def test_hooks_on_leaf_and_non_leaf_run_newest_node_first():
         y.register_hook(log_hook(log, "y"))
         z.sum().backward()
         return [tag for tag, _ in log], x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_leaf_hook_runs_once_with_the_summed_gradient():
@@ -116,7 +116,7 @@ def test_leaf_hook_runs_once_with_the_summed_gradient():
         x.register_hook(log_hook(log, "x"))
         (x * 2 + x * x).sum().backward()
         return log
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hook_also_applies_to_autograd_grad_results():
@@ -126,7 +126,7 @@ def test_hook_also_applies_to_autograd_grad_results():
         x.register_hook(lambda g: g * 2)
         y.register_hook(lambda g: g * 3)
         return L.autograd.grad(y.sum(), x), L.autograd.grad((y * 1).sum(), y)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hook_on_an_output_that_received_no_gradient_sees_none():
@@ -137,20 +137,20 @@ def test_hook_on_an_output_that_received_no_gradient_sees_none():
         a.register_hook(log_hook(log, "a"))
         (b * 3).backward()
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hook_on_tensor_without_grad_raises():
     def fn(L):
         L.tensor([1., 2.]).register_hook(lambda g: g)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
     def fn_no_grad_result(L):
         x = L.tensor([1., 2.], requires_grad=True)
         with L.no_grad():
             y = x * 2
         y.register_hook(lambda g: g)
-    assert_same(fn_no_grad_result, torch)
+    assert_same_repr(fn_no_grad_result, torch)
 
 
 @pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "non_leaf"])
@@ -163,7 +163,7 @@ def test_hook_returning_wrong_shape_raises(leaf):
             return L.ones(3)
         t.register_hook(resize)
         (t * 2).sum().backward()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hook_returning_wrong_dtype_raises():
@@ -172,7 +172,7 @@ def test_hook_returning_wrong_dtype_raises():
         y = x * 2
         y.register_hook(lambda g: g.double())
         (y * 2).sum().backward()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hook_returning_a_non_tensor_raises():
@@ -180,7 +180,7 @@ def test_hook_returning_a_non_tensor_raises():
         x = L.tensor([1., 2.], requires_grad=True)
         x.register_hook(lambda g: 3)
         (x * 2).sum().backward()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- retain_grad -------------------------------------------------------------------------
@@ -196,7 +196,7 @@ def test_retain_grad_stores_the_gradient_after_hooks_registered_before_it():
         y.register_hook(log_hook(log, "after", lambda g: g * 3))
         (y * 1).sum().backward()
         return log, y.grad, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_retain_grad_first_then_hook():
@@ -207,7 +207,7 @@ def test_retain_grad_first_then_hook():
         y.register_hook(lambda g: g * 3)
         (y * 1).sum().backward()
         return y.grad, x.grad, y.retains_grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_retain_grad_on_leaf_is_a_no_op_and_leaf_hooks_still_apply():
@@ -217,7 +217,7 @@ def test_retain_grad_on_leaf_is_a_no_op_and_leaf_hooks_still_apply():
         x.register_hook(lambda g: g * 3)
         (x * 1).sum().backward()
         return x.grad, x.retains_grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- register_post_accumulate_grad_hook -------------------------------------------------
@@ -232,7 +232,7 @@ def test_post_accumulate_hook_runs_after_grad_is_accumulated():
         (x * 3).sum().backward()
         (x * 3).sum().backward()
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_post_accumulate_hook_receives_the_tensor_itself():
@@ -242,7 +242,7 @@ def test_post_accumulate_hook_receives_the_tensor_itself():
         x.register_post_accumulate_grad_hook(lambda t: seen.append(t is x))
         (x * 3).sum().backward()
         return seen
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_post_accumulate_hooks_run_in_order_and_can_be_removed():
@@ -256,7 +256,7 @@ def test_post_accumulate_hooks_run_in_order_and_can_be_removed():
         h.remove()
         (x * 3).sum().backward()
         return log
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_post_accumulate_hook_can_update_the_parameter():
@@ -270,7 +270,7 @@ def test_post_accumulate_hook_can_update_the_parameter():
         x.register_post_accumulate_grad_hook(sgd_step)
         (x * x).sum().backward()
         return x, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_post_accumulate_hook_does_not_run_for_autograd_grad():
@@ -281,20 +281,20 @@ def test_post_accumulate_hook_does_not_run_for_autograd_grad():
         L.autograd.grad((x * 3).sum(), x)
         (x * 3).sum().backward(inputs=[x])
         return log
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_post_accumulate_hook_on_non_leaf_raises():
     def fn(L):
         x = L.tensor([1., 2.], requires_grad=True)
         (x * 2).register_post_accumulate_grad_hook(lambda t: None)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_post_accumulate_hook_on_tensor_without_grad_raises():
     def fn(L):
         L.tensor([1., 2.]).register_post_accumulate_grad_hook(lambda t: None)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("returns", [
@@ -309,7 +309,7 @@ def test_post_accumulate_hook_returning_a_value(returns):
         x.register_post_accumulate_grad_hook(lambda t: returns(L, t))
         (x * 3).sum().backward()
         return x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- create_graph ------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def test_hook_under_create_graph_is_differentiated_through():
         gx, = L.autograd.grad(y.sum(), x, create_graph=True)
         g2, = L.autograd.grad(gx.sum(), x)
         return gx, g2
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hook_sees_a_gradient_with_history_under_create_graph():
@@ -336,7 +336,7 @@ def test_hook_sees_a_gradient_with_history_under_create_graph():
         L.autograd.grad(y.sum(), x, create_graph=True)
         L.autograd.grad((y * 1).sum(), x)
         return log
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_leaf_hook_under_backward_create_graph(torch_warns_every_time):
@@ -347,7 +347,7 @@ def test_leaf_hook_under_backward_create_graph(torch_warns_every_time):
         g = x.grad
         second = L.autograd.grad(g.sum(), x)
         return g, second
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_retain_grad_under_create_graph_keeps_history(torch_warns_every_time):
@@ -358,7 +358,7 @@ def test_retain_grad_under_create_graph_keeps_history(torch_warns_every_time):
         z = (y ** 2).sum()
         z.backward(create_graph=True)
         return y.grad, L.autograd.grad(y.grad.sum(), x)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_retain_grad_follows_an_inplace_write():
@@ -369,7 +369,7 @@ def test_retain_grad_follows_an_inplace_write():
         y.mul_(3)
         (y * y).sum().backward()
         return y.grad, x.grad, y.retains_grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hooks_registered_before_and_after_an_inplace_write():
@@ -382,7 +382,7 @@ def test_hooks_registered_before_and_after_an_inplace_write():
         y.register_hook(log_hook(log, "after"))
         (y * y).sum().backward()
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_hooks_on_the_root_of_backward():
@@ -397,7 +397,7 @@ def test_hooks_on_the_root_of_backward():
         z.register_hook(lambda g: g * 5)
         z.backward()
         return x.grad, y.grad, z.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_post_accumulate_hook_sees_grad_with_history_under_create_graph(torch_warns_every_time):
@@ -407,4 +407,4 @@ def test_post_accumulate_hook_sees_grad_with_history_under_create_graph(torch_wa
         x.register_post_accumulate_grad_hook(lambda t: log.append(t.grad.requires_grad))
         (x ** 2).sum().backward(create_graph=True)
         return log, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from parity import assert_same
+from torch_compare import assert_same_repr
 
 import tapegrad
 
@@ -74,7 +74,7 @@ def test_each_inplace_write_bumps_version_once(write):
         once = x._version
         write(L, x)
         return before, once, x._version, x
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_out_of_place_ops_do_not_bump_version():
@@ -82,7 +82,7 @@ def test_out_of_place_ops_do_not_bump_version():
         x = L.tensor([1., 2., 3.])
         _ = (x + 1, x * 2, x.exp(), x.view(3), x[1:], x.clone(), x.detach(), x.sum())
         return x._version
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_version_is_shared_by_views_and_detach_but_not_data():
@@ -97,7 +97,7 @@ def test_version_is_shared_by_views_and_detach_but_not_data():
         dat.add_(1)
         seen.append((x._version, v._version, w._version, d._version, dat._version))
         return seen, x
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_detach_in_place_keeps_the_version_counter():
@@ -108,14 +108,14 @@ def test_detach_in_place_keeps_the_version_counter():
         y.detach_()
         y.add_(1)
         return y._version, node_name(y), y.requires_grad, y.is_leaf
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_detach_in_place_on_view_of_tensor_requiring_grad_raises():
     def fn(L):
         x = L.ones(3, requires_grad=True)
         x.view(3).detach_()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- leaves ------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_detach_in_place_on_view_of_tensor_requiring_grad_raises():
 def test_inplace_on_leaf_requiring_grad_raises(write):
     def fn(L):
         write(L, L.tensor([1., 2., 3.], requires_grad=True))
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 @pytest.mark.parametrize("write", list(WRITES.values()), ids=list(WRITES))
@@ -135,19 +135,19 @@ def test_inplace_on_leaf_under_no_grad_is_allowed(write):
         with L.no_grad():
             write(L, x)
         return x, x._version, x.is_leaf, x.requires_grad, x.grad_fn
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_inplace_on_view_of_leaf_requiring_grad_raises():
     def fn(L):
         x = L.tensor([1., 2., 3.], requires_grad=True)
         x[1:].mul_(2)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
     def fn_view(L):
         x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
         x.view(4).zero_()
-    assert_same(fn_view, torch)
+    assert_same_repr(fn_view, torch)
 
 
 def test_view_made_under_no_grad_modified_with_grad_raises():
@@ -156,7 +156,7 @@ def test_view_made_under_no_grad_modified_with_grad_raises():
         with L.no_grad():
             v = x[:2]
         v.mul_(2)
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- modified saved tensors --------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_modified_saved_input_raises_torch_error():
         z = y * y
         y.add_(1)
         z.sum().backward()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_modified_saved_result_raises_torch_error():
@@ -189,7 +189,7 @@ def test_modified_saved_result_raises_torch_error():
         y = x.exp()
         y.mul_(2)
         y.sum().backward()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_modified_saved_tensor_through_setitem_names_copy_slices():
@@ -199,7 +199,7 @@ def test_modified_saved_tensor_through_setitem_names_copy_slices():
         z = y.sin()
         y[0] = 1.
         z.sum().backward()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_modified_saved_tensor_through_a_view_raises():
@@ -209,7 +209,7 @@ def test_modified_saved_tensor_through_a_view_raises():
         z = y.sigmoid()
         y[1:].mul_(2)
         z.sum().backward()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def add_one(y):
@@ -268,7 +268,7 @@ def test_write_after_backward_needs_no_version_check():
         with L.no_grad():
             y.add_(1)
         return x.grad, y._version
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- rebasing a non-leaf's history -------------------------------------------------------
@@ -290,7 +290,7 @@ def test_inplace_on_non_leaf_rebases_grad_fn_as_torch_names_it():
             names.append((node_name(y), y.is_leaf, y._version))
         y.sum().backward()
         return names, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_inplace_rebase_gradients_equal_torch():
@@ -303,7 +303,7 @@ def test_inplace_rebase_gradients_equal_torch():
         y.sin_()
         y.sum().backward()
         return y, x.grad, w.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- __setitem__ on tensors with history -------------------------------------------------
@@ -325,7 +325,7 @@ def test_setitem_on_tensor_with_history(index, value):
         y[index(L, y)] = v * 3 if value == "tensor" else 5.
         (y * L.tensor(WEIGHTS.tolist())).sum().backward()
         return node_name(y), y._version, y.is_leaf, y, b.grad, v.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_setitem_with_broadcast_values_sends_summed_gradient_to_values():
@@ -336,7 +336,7 @@ def test_setitem_with_broadcast_values_sends_summed_gradient_to_values():
         y[L.tensor([True, True])] = row
         (y * L.tensor(WEIGHTS.tolist())).sum().backward()
         return node_name(y), b.grad, row.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_setitem_of_a_tensor_requiring_grad_into_a_plain_tensor():
@@ -347,7 +347,7 @@ def test_setitem_of_a_tensor_requiring_grad_into_a_plain_tensor():
         facts = (node_name(x), x.requires_grad, x.is_leaf)
         (x * x).sum().backward()
         return facts, val.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- views after in-place writes ---------------------------------------------------------
@@ -363,7 +363,7 @@ def test_writing_through_a_view_gives_the_base_copy_slices():
         after = (node_name(v), node_name(y), v._version, y._version, v.is_leaf, y.is_leaf)
         (y * y).sum().backward()
         return before, after, b.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_views_made_before_an_inplace_write_of_their_base_get_new_history():
@@ -376,7 +376,7 @@ def test_views_made_before_an_inplace_write_of_their_base_get_new_history():
         loss = row.sum() + (col * col).sum() + (flat ** 3).sum() + (chain * 5).sum()
         loss.backward()
         return names, [t._version for t in (row, col, flat, chain)], b.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_sibling_views_see_a_write_through_another_view():
@@ -389,7 +389,7 @@ def test_sibling_views_see_a_write_through_another_view():
         names = (node_name(first), node_name(second), node_name(y))
         (y * y).sum().backward()
         return names, b.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_view_gradient_after_base_write_under_no_grad():
@@ -401,7 +401,7 @@ def test_view_gradient_after_base_write_under_no_grad():
             y.mul_(2)
         (v * v).sum().backward()
         return node_name(v), v, b.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_second_derivative_through_regenerated_views():
@@ -414,7 +414,7 @@ def test_second_derivative_through_regenerated_views():
         g, = L.autograd.grad(loss, b, create_graph=True)
         g2, = L.autograd.grad((g * g).sum(), b)
         return g, g2
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- detach_() of a saved tensor ---------------------------------------------------------
@@ -430,7 +430,7 @@ def test_backward_through_a_saved_tensor_detached_in_place_raises(use):
         z = use(L, x, y)
         y.detach_()
         z.sum().backward()
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_saved_tensor_detached_in_place_can_still_be_read_and_reused():
@@ -444,7 +444,7 @@ def test_saved_tensor_detached_in_place_can_still_be_read_and_reused():
         y.requires_grad_()
         (y * 3).sum().backward()
         return z.grad_fn._saved_self, x.grad, y.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_saved_result_detached_in_place_is_still_usable():
@@ -455,7 +455,7 @@ def test_saved_result_detached_in_place_is_still_usable():
         y.detach_()
         z.backward()
         return x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 # -- views that cannot be regenerated, and reshape copies --------------------------------
@@ -470,7 +470,7 @@ def test_multi_output_view_after_its_base_was_written_raises(split):
         first, _ = split(y)
         y.mul_(2)
         return first.grad_fn
-    assert_same(read_grad_fn, torch)
+    assert_same_repr(read_grad_fn, torch)
 
     def sibling_written(L):
         x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
@@ -479,7 +479,7 @@ def test_multi_output_view_after_its_base_was_written_raises(split):
         with L.no_grad():
             y[1].zero_()
         return second.grad_fn
-    assert_same(sibling_written, torch)
+    assert_same_repr(sibling_written, torch)
 
 
 def test_multi_output_views_untouched_by_writes_keep_working():
@@ -488,7 +488,7 @@ def test_multi_output_views_untouched_by_writes_keep_working():
         first, second = (x * 1).unbind()
         (first * second).sum().backward()
         return node_name(first), x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_reshape_that_copies_is_not_a_view():
@@ -500,7 +500,7 @@ def test_reshape_that_copies_is_not_a_view():
         facts = (node_name(view), node_name(copy), view._version, copy._version, copy)
         (view.sum() + (copy * copy).sum()).backward()
         return facts, x.grad
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)
 
 
 def test_reshape_copy_of_plain_tensor_has_its_own_version():
@@ -510,4 +510,4 @@ def test_reshape_copy_of_plain_tensor_has_its_own_version():
         view = a.reshape(6)
         a.add_(1)
         return copy._version, view._version, copy, view
-    assert_same(fn, torch)
+    assert_same_repr(fn, torch)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from nn_compare import backward_both, close, copy_params, pair
+from torch_compare import assert_close, backward_both, copy_params, tensor_pair
 
 import tapegrad as tg
 
@@ -27,7 +27,7 @@ def test_sdpa_matches_torch(mask_kind):
         out.backward(lib.tensor(np.ones((2, 3, 4, 5))))
         outs.append([out] + [t.grad for t in ts])
     for a, b in zip(outs[1], outs[0]):
-        close(a, b)
+        assert_close(a, b)
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -44,8 +44,8 @@ def test_multihead_attention_matches_torch(batch_first, masks, average):
     copy_params(tm, gm)
     shape = (2, 4, 6) if batch_first else (4, 2, 6)
     kv_shape = (2, 5, 6) if batch_first else (5, 2, 6)
-    qt, qg = pair(torch, RNG.standard_normal(shape))
-    kt, kg = pair(torch, RNG.standard_normal(kv_shape))
+    qt, qg = tensor_pair(torch, RNG.standard_normal(shape))
+    kt, kg = tensor_pair(torch, RNG.standard_normal(kv_shape))
     kwargs_t, kwargs_g = {}, {}
     if masks == "key_padding":
         kp = np.array([[False] * 4 + [True], [False] * 5])
@@ -59,10 +59,10 @@ def test_multihead_attention_matches_torch(batch_first, masks, average):
         kwargs_t["attn_mask"], kwargs_g["attn_mask"] = torch.tensor(am), tg.tensor(am)
     ot, wt = tm(qt, kt, kt, average_attn_weights=average, **kwargs_t)
     og, wg = gm(qg, kg, kg, average_attn_weights=average, **kwargs_g)
-    close(og, ot)
-    close(wg, wt)
+    assert_close(og, ot)
+    assert_close(wg, wt)
     backward_both(ot, og)
-    close(qg.grad, qt.grad)
-    close(kg.grad, kt.grad)
+    assert_close(qg.grad, qt.grad)
+    assert_close(kg.grad, kt.grad)
     for pt, pg in zip(tm.parameters(), gm.parameters()):
-        close(pg.grad, pt.grad)
+        assert_close(pg.grad, pt.grad)

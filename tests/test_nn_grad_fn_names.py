@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from nn_compare import backward_both, close, pair
+from torch_compare import assert_close, backward_both, tensor_pair
 
 import tapegrad as tg
 from tapegrad import viz
@@ -72,11 +72,11 @@ def test_loss_grad_fn_name_value_and_gradient_match_torch(name, arrays, grads, k
     args_t, out_t = _call(torch, name, arrays, grads, kwargs, reduction)
     args_g, out_g = _call(tg, name, arrays, grads, kwargs, reduction)
     assert type(out_g.grad_fn).__name__ == type(out_t.grad_fn).__name__
-    close(out_g, out_t)
+    assert_close(out_g, out_t)
     backward_both(out_t, out_g)
     for a_t, a_g in zip(args_t, args_g):
         if a_t.requires_grad:
-            close(a_g.grad, a_t.grad)
+            assert_close(a_g.grad, a_t.grad)
 
 
 def test_kl_div_batchmean_grad_fn_matches_torch():
@@ -120,22 +120,22 @@ def test_norm_grad_fn_name_value_and_gradient_match_torch(case, grad_of):
         assert out_g.grad_fn is None
         return
     assert out_g.grad_fn.name() == out_t.grad_fn.name()
-    close(out_g, out_t)
+    assert_close(out_g, out_t)
     backward_both(out_t, out_g)
     for a_t, a_g in zip(ins_t, ins_g):
         if a_t.grad is not None:
-            close(a_g.grad, a_t.grad)
+            assert_close(a_g.grad, a_t.grad)
 
 
 @pytest.mark.parametrize("padding_idx", [None, 1])
 def test_embedding_grad_fn_is_embedding_backward(padding_idx):
-    wt, wg = pair(torch, RNG.standard_normal((5, 3)))
+    wt, wg = tensor_pair(torch, RNG.standard_normal((5, 3)))
     idx = np.array([[1, 2], [4, 1]])
     out_t = torch.nn.functional.embedding(torch.tensor(idx), wt, padding_idx)
     out_g = tg.nn.functional.embedding(tg.tensor(idx), wg, padding_idx)
     assert out_g.grad_fn.name() == out_t.grad_fn.name() == "EmbeddingBackward0"
     backward_both(out_t, out_g)
-    close(wg.grad, wt.grad)
+    assert_close(wg.grad, wt.grad)
     assert type(tg.nn.Embedding(5, 3)(tg.tensor(idx)).grad_fn).__name__ == "EmbeddingBackward0"
 
 

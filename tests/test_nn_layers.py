@@ -2,7 +2,13 @@
 
 import numpy as np
 import pytest
-from nn_compare import backward_both, close, copy_params, pair
+from torch_compare import (
+    assert_close,
+    assert_module_matches,
+    backward_both,
+    copy_params,
+    tensor_pair,
+)
 
 import tapegrad as tg
 
@@ -23,15 +29,8 @@ def test_linear_matches_torch(shape, bias):
     tm = torch.nn.Linear(3, 2, bias=bias).double()
     gm = tg.nn.Linear(3, 2, bias=bias).double()
     copy_params(tm, gm)
-    xt, xg = pair(torch, _input(*shape))
-    ot, og = tm(xt), gm(xg)
-    close(og, ot)
-    if bias or len(shape) > 1:     # torch names 1-D no-bias SqueezeBackward4 (not matched)
-        assert type(og.grad_fn).__name__ == type(ot.grad_fn).__name__
-    backward_both(ot, og)
-    close(xg.grad, xt.grad)
-    for pt, pg in zip(tm.parameters(), gm.parameters()):
-        close(pg.grad, pt.grad)
+    # torch names 1-D no-bias SqueezeBackward4 (not matched)
+    assert_module_matches(torch, tm, gm, _input(*shape), same_node=bias or len(shape) > 1)
 
 
 def test_linear_second_derivative_through_addmm():
@@ -46,22 +45,22 @@ def test_linear_second_derivative_through_addmm():
         (gx,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
         (gw,) = lib.autograd.grad(gx.sum(), wt)
         results.append(gw)
-    close(results[1], results[0])
+    assert_close(results[1], results[0])
 
 
 def test_bilinear_matches_torch():
     tm = torch.nn.Bilinear(3, 4, 2).double()
     gm = tg.nn.Bilinear(3, 4, 2).double()
     copy_params(tm, gm)
-    at, ag = pair(torch, _input(5, 3))
-    bt, bg = pair(torch, _input(5, 4))
+    at, ag = tensor_pair(torch, _input(5, 3))
+    bt, bg = tensor_pair(torch, _input(5, 4))
     ot, og = tm(at, bt), gm(ag, bg)
-    close(og, ot)
+    assert_close(og, ot)
     backward_both(ot, og)
-    close(ag.grad, at.grad)
-    close(bg.grad, bt.grad)
-    close(gm.weight.grad, tm.weight.grad)
-    close(gm.bias.grad, tm.bias.grad)
+    assert_close(ag.grad, at.grad)
+    assert_close(bg.grad, bt.grad)
+    assert_close(gm.weight.grad, tm.weight.grad)
+    assert_close(gm.bias.grad, tm.bias.grad)
 
 
 ACTIVATIONS = [
@@ -76,12 +75,7 @@ ACTIVATIONS = [
 def test_activation_values_grads_and_node_names_match_torch(name, args):
     tm, gm = getattr(torch.nn, name)(*args), getattr(tg.nn, name)(*args)
     assert repr(gm) == repr(tm)
-    xt, xg = pair(torch, _input(4, 5))
-    ot, og = tm(xt), gm(xg)
-    close(og, ot)
-    assert type(og.grad_fn).__name__ == type(ot.grad_fn).__name__
-    backward_both(ot, og)
-    close(xg.grad, xt.grad)
+    assert_module_matches(torch, tm, gm, _input(4, 5))
 
 
 @pytest.mark.parametrize("name,args", [a for a in ACTIVATIONS if a[0] not in
@@ -95,7 +89,7 @@ def test_activation_second_derivative_matches_torch(name, args):
         (g,) = lib.autograd.grad((y * y).sum(), xt, create_graph=True)
         (g2,) = lib.autograd.grad((g * g).sum(), xt)
         grads.append(g2)
-    close(grads[1], grads[0])
+    assert_close(grads[1], grads[0])
 
 
 def test_softmax_is_stable_for_large_inputs():
@@ -154,8 +148,8 @@ def test_mlp_training_step_matches_torch():
     target = np.array([0, 2, 1, 1, 0, 2])
     lt = torch.nn.functional.cross_entropy(tm(torch.tensor(x)), torch.tensor(target))
     lg = tg.nn.functional.cross_entropy(gm(tg.tensor(x)), tg.tensor(target))
-    close(lg, lt)
+    assert_close(lg, lt)
     lt.backward()
     lg.backward()
     for pt, pg in zip(tm.parameters(), gm.parameters()):
-        close(pg.grad, pt.grad)
+        assert_close(pg.grad, pt.grad)

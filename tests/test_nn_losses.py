@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from nn_compare import close, pair
+from torch_compare import assert_close, tensor_pair
 
 import tapegrad as tg
 
@@ -22,18 +22,18 @@ def _run(name, kwargs, inputs, target, grad_targets=False, module_kwargs=None):
                 for k, v in kwargs.items()}
     tm, gm = getattr(torch.nn, name)(**kwargs_t), getattr(tg.nn, name)(**kwargs_g)
     assert repr(gm) == repr(tm)
-    xt, xg = pair(torch, inputs)
-    tt, tgt = pair(torch, target, requires_grad=grad_targets)
+    xt, xg = tensor_pair(torch, inputs)
+    tt, tgt = tensor_pair(torch, target, requires_grad=grad_targets)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         lt, lg = tm(xt, tt), gm(xg, tgt)
-    close(lg, lt)
+    assert_close(lg, lt)
     upstream = RNG.standard_normal(tuple(lt.shape))
     lt.backward(torch.tensor(upstream))
     lg.backward(tg.tensor(upstream))
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)
     if grad_targets:
-        close(tgt.grad, tt.grad)
+        assert_close(tgt.grad, tt.grad)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -2,7 +2,13 @@
 
 import numpy as np
 import pytest
-from nn_compare import backward_both, close, copy_params, pair
+from torch_compare import (
+    assert_close,
+    assert_module_matches,
+    backward_both,
+    copy_params,
+    tensor_pair,
+)
 
 import tapegrad as tg
 
@@ -15,13 +21,13 @@ def _compare(tm, gm, x, steps=1):
     assert repr(gm) == repr(tm)
     copy_params(tm, gm)
     for _ in range(steps):
-        xt, xg = pair(torch, x)
+        xt, xg = tensor_pair(torch, x)
         ot, og = tm(xt), gm(xg)
-        close(og, ot)
+        assert_close(og, ot)
         backward_both(ot, og)
-        close(xg.grad, xt.grad)
+        assert_close(xg.grad, xt.grad)
     for pt, pg in zip(tm.parameters(), gm.parameters()):
-        close(pg.grad, pt.grad)
+        assert_close(pg.grad, pt.grad)
     for (name, bt), (_, bg) in zip(tm.named_buffers(), gm.named_buffers()):
         np.testing.assert_allclose(bg.numpy(), bt.numpy(), rtol=1e-12, err_msg=name)
 
@@ -63,8 +69,8 @@ def test_batch_norm_train_then_eval(name, shape, kwargs):
     _compare(tm, gm, x, steps=2)               # running stats after two batches
     tm.eval()
     gm.eval()
-    xt, xg = pair(torch, RNG.standard_normal(shape))
-    close(gm(xg), tm(xt))
+    xt, xg = tensor_pair(torch, RNG.standard_normal(shape))
+    assert_close(gm(xg), tm(xt))
 
 
 def test_batch_norm_rejects_wrong_rank():
@@ -82,9 +88,9 @@ def test_embedding(padding_idx):
     copy_params(tm, gm)
     idx = np.array([[0, 2, 5], [2, 2, 1]])
     ot, og = tm(torch.tensor(idx)), gm(tg.tensor(idx))
-    close(og, ot)
+    assert_close(og, ot)
     backward_both(ot, og)
-    close(gm.weight.grad, tm.weight.grad)
+    assert_close(gm.weight.grad, tm.weight.grad)
 
 
 @pytest.mark.parametrize("name,shape,args,kwargs", [
@@ -95,11 +101,7 @@ def test_embedding(padding_idx):
 def test_max_pool(name, shape, args, kwargs):
     tm, gm = getattr(torch.nn, name)(*args, **kwargs), getattr(tg.nn, name)(*args, **kwargs)
     assert repr(gm) == repr(tm)
-    xt, xg = pair(torch, RNG.standard_normal(shape))
-    ot, og = tm(xt), gm(xg)
-    close(og, ot)
-    backward_both(ot, og)
-    close(xg.grad, xt.grad)
+    assert_module_matches(torch, tm, gm, RNG.standard_normal(shape), same_node=False)
 
 
 def test_state_dict_round_trip_with_buffers():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from nn_compare import backward_both, close, pair
+from torch_compare import assert_close, backward_both, tensor_pair
 
 import tapegrad as tg
 
@@ -19,7 +19,7 @@ def _compare(fn_name, shape, args=(), kwargs=None, values=None):
     and input gradients."""
     kwargs = kwargs or {}
     data = RNG.standard_normal(shape) if values is None else values
-    xt, xg = pair(torch, data)
+    xt, xg = tensor_pair(torch, data)
     ot = getattr(torch.nn.functional, fn_name)(xt, *args, **kwargs)
     og = getattr(tg.nn.functional, fn_name)(xg, *args, **kwargs)
     if isinstance(ot, tuple):
@@ -28,10 +28,10 @@ def _compare(fn_name, shape, args=(), kwargs=None, values=None):
         np.testing.assert_array_equal(ig.numpy(), it.numpy())
     assert tuple(og.shape) == tuple(ot.shape)
     assert og.grad_fn.name() == ot.grad_fn.name()
-    close(og, ot)
+    assert_close(og, ot)
     if ot.numel():
         backward_both(ot, og)
-        close(xg.grad, xt.grad)
+        assert_close(xg.grad, xt.grad)
     return og
 
 
@@ -144,13 +144,13 @@ def test_max_unpool_inverts_max_pool_like_torch(nd, shape, kwargs, output_size):
     (xt, ot), (xg, og) = results
     assert tuple(og.shape) == tuple(ot.shape)
     assert og.grad_fn.name() == ot.grad_fn.name()
-    close(og, ot)
+    assert_close(og, ot)
     backward_both(ot, og)
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)
 
 
 def test_pools_differentiate_twice_like_torch():
-    xt, xg = pair(torch, RNG.standard_normal((1, 2, 5, 5)))
+    xt, xg = tensor_pair(torch, RNG.standard_normal((1, 2, 5, 5)))
     for fn, kwargs in (("max_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1}),
                        ("avg_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1,
                                        "ceil_mode": True, "count_include_pad": False})):
@@ -160,7 +160,7 @@ def test_pools_differentiate_twice_like_torch():
             (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
             (h,) = lib.autograd.grad((g * g).sum(), x)
             grads.append(h)
-        close(grads[1], grads[0])
+        assert_close(grads[1], grads[0])
 
 
 def test_pool_gradients_pass_finite_difference_checks():
@@ -307,15 +307,15 @@ def test_pool_modules_match_torch(name, args, kwargs, shape):
     tm = getattr(torch.nn, name)(*args, **kwargs)
     gm = getattr(tg.nn, name)(*args, **kwargs)
     assert repr(gm) == repr(tm)
-    xt, xg = pair(torch, RNG.standard_normal(shape))
+    xt, xg = tensor_pair(torch, RNG.standard_normal(shape))
     ot, og = tm(xt), gm(xg)
     if isinstance(ot, tuple):
         np.testing.assert_array_equal(og[1].numpy(), ot[1].numpy())
         ot, og = ot[0], og[0]
     assert og.grad_fn.name() == ot.grad_fn.name()
-    close(og, ot)
+    assert_close(og, ot)
     backward_both(ot, og)
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)
 
 
 @pytest.mark.parametrize("nd, shape", [(1, (2, 3, 9)), (2, (2, 3, 7, 6))])

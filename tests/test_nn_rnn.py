@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from nn_compare import close, copy_params, pair
+from torch_compare import assert_close, copy_params, tensor_pair
 
 import tapegrad as tg
 
@@ -25,22 +25,22 @@ def test_recurrent_layers_match_torch(name, kwargs):
     assert [k for k, _ in gm.named_parameters()] == [k for k, _ in tm.named_parameters()]
     copy_params(tm, gm)
     shape = (2, 5, 3) if kwargs.get("batch_first") else (5, 2, 3)
-    xt, xg = pair(torch, RNG.standard_normal(shape))
+    xt, xg = tensor_pair(torch, RNG.standard_normal(shape))
     ot, ht = tm(xt)
     og, hg = gm(xg)
-    close(og, ot)
+    assert_close(og, ot)
     states_t = ht if isinstance(ht, tuple) else (ht,)
     states_g = hg if isinstance(hg, tuple) else (hg,)
     for a, b in zip(states_g, states_t):
-        close(a, b)
+        assert_close(a, b)
     up = RNG.standard_normal(tuple(ot.shape))
     loss_t = (ot * torch.tensor(up)).sum() + sum(s.sum() for s in states_t)
     loss_g = (og * tg.tensor(up)).sum() + sum(s.sum() for s in states_g)
     loss_t.backward()
     loss_g.backward()
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)
     for pt, pg in zip(tm.parameters(), gm.parameters()):
-        close(pg.grad, pt.grad)
+        assert_close(pg.grad, pt.grad)
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
@@ -54,7 +54,7 @@ def test_initial_state_and_unbatched_input(name):
     hx_g = tg.tensor(h0) if name != "LSTM" else (tg.tensor(h0), tg.tensor(h0 * 0.5))
     ot, _ = tm(torch.tensor(x), hx_t)
     og, _ = gm(tg.tensor(x), hx_g)
-    close(og, ot)
+    assert_close(og, ot)
 
 
 def test_rnn_relu_and_dropout_repr():
@@ -68,10 +68,10 @@ def test_rnn_relu_matches_torch():
     tm = torch.nn.RNN(3, 4, nonlinearity="relu").double()
     gm = tg.nn.RNN(3, 4, nonlinearity="relu").double()
     copy_params(tm, gm)
-    xt, xg = pair(torch, RNG.standard_normal((5, 2, 3)))
+    xt, xg = tensor_pair(torch, RNG.standard_normal((5, 2, 3)))
     ot, _ = tm(xt)
     og, _ = gm(xg)
-    close(og, ot)
+    assert_close(og, ot)
     ot.sum().backward()
     og.sum().backward()
-    close(xg.grad, xt.grad)
+    assert_close(xg.grad, xt.grad)

@@ -26,6 +26,15 @@ from op_specs import (
     mixed_cases,
     mixed_inputs,
 )
+from torch_compare import (
+    assert_same_error,
+    assert_same_tensor,
+    central_differences,
+    same_outcome,
+    second_derivatives,
+    to_numpy,
+    zeros_if_none,
+)
 
 import tapegrad as tg
 
@@ -49,45 +58,15 @@ def _both(arrays, requires_grad):
     return ours, theirs
 
 
-def _np(t):
-    # force=True: torch hands back some all-zero gradients as ZeroTensors (e.g. through
-    # sign in abs's double backward), which refuse a plain numpy().
-    return t.detach().numpy(force=True) if hasattr(t, "detach") else np.asarray(t)
-
-
-def assert_same(ours, theirs, rtol=1e-6, atol=1e-9):
-    a, b = _np(ours), _np(theirs)
-    assert a.shape == tuple(theirs.shape)
-    assert str(ours.dtype) == str(theirs.dtype)
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
-
-
-def assert_same_message(ours: Exception, theirs: Exception) -> None:
-    """torch's text, optionally followed by tapegrad's hint on what to do."""
-    message, expected = str(ours), str(theirs)
-    assert message == expected or message.startswith(expected + " (tapegrad: "), message
-
-
-def same_outcome(ours, theirs) -> bool:
-    """Where torch raised, ours must raise the same (True: nothing more to compare);
-    where it did not, ours must not either (False)."""
-    if isinstance(theirs, Exception):
-        assert type(ours) is type(theirs)
-        assert_same_message(ours, theirs)
-        return True
-    assert not isinstance(ours, Exception), ours
-    return False
-
-
 def assert_same_second(ours, theirs):
     """Second derivatives; None where the first derivative was constant (no graph), and
     then the other side's must be all zero (relu's mask, sign ...)."""
     if ours is None or theirs is None:
         for r in (ours, theirs):
-            assert r is None or all(not _np(t).any() for t in r)
+            assert r is None or all(not to_numpy(t).any() for t in r)
         return
     for a, b in zip(ours, theirs):
-        assert_same(a, b, rtol=1e-6, atol=1e-8)
+        assert_same_tensor(a, b, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("spec,shapes", cases(ALL_SPECS))
@@ -95,7 +74,7 @@ def assert_same_second(ours, theirs):
 def test_forward_matches_torch(spec, shapes, dtype):
     ours_in, torch_in = _both(_inputs(spec, shapes, dtype), requires_grad=True)
     ours, theirs = spec.call(tg, *ours_in), spec.call(torch, *torch_in)
-    assert_same(ours, theirs, rtol=1e-5 if dtype == np.float32 else 1e-7)
+    assert_same_tensor(ours, theirs, rtol=1e-5 if dtype == np.float32 else 1e-7)
     assert ours.requires_grad == theirs.requires_grad
     if theirs.grad_fn is not None:
         assert ours.grad_fn.name() == theirs.grad_fn.name()
@@ -111,23 +90,14 @@ def _next_names(fn):
 def test_integer_results_match_torch_and_never_require_grad(spec, shapes):
     ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=True)
     ours, theirs = spec.call(tg, *ours_in), spec.call(torch, *torch_in)
-    assert_same(ours, theirs)
+    assert_same_tensor(ours, theirs)
     assert not ours.requires_grad and ours.grad_fn is None
-
-
-def _assert_same_error(call_ours, call_theirs):
-    with pytest.raises(Exception) as theirs:
-        call_theirs()
-    with pytest.raises(Exception) as ours:
-        call_ours()
-    assert type(ours.value) is type(theirs.value)
-    assert_same_message(ours.value, theirs.value)
 
 
 @pytest.mark.parametrize("spec,shapes", cases(ERRORS))
 def test_refused_calls_raise_as_torch(spec, shapes):
     ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=False)
-    _assert_same_error(lambda: spec.call(tg, *ours_in), lambda: spec.call(torch, *torch_in))
+    assert_same_error(lambda: spec.call(tg, *ours_in), lambda: spec.call(torch, *torch_in))
 
 
 def _run_inplace(lib, spec, arrays):
@@ -143,7 +113,7 @@ def _run_inplace(lib, spec, arrays):
         grads = lib.autograd.grad((target * v).sum(), leaves, allow_unused=True)
     except Exception as e:      # torch has no derivative for some in-place ops (asinh_)
         return target, target._version - before, e
-    return target, target._version - before, _zeros_if_none(grads, leaves)
+    return target, target._version - before, zeros_if_none(grads, leaves)
 
 
 @pytest.mark.parametrize("spec,shapes", cases(INPLACE))
@@ -151,22 +121,22 @@ def test_inplace_variant_matches_torch(spec, shapes):
     arrays = _inputs(spec, shapes)
     ours, bump_ours, grads_ours = _run_inplace(tg, spec, arrays)
     theirs, bump_theirs, grads_theirs = _run_inplace(torch, spec, arrays)
-    assert_same(ours, theirs)
+    assert_same_tensor(ours, theirs)
     assert bump_ours == bump_theirs == 1
     assert ours.grad_fn.name() == theirs.grad_fn.name()
     if same_outcome(grads_ours, grads_theirs):
         return
     for a, b in zip(grads_ours, grads_theirs):
-        assert_same(a, b)
+        assert_same_tensor(a, b)
 
 
 @pytest.mark.parametrize("spec,shapes", cases(NO_DERIVATIVE))
 def test_ops_without_derivative_match_torch(spec, shapes):
     ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=True)
     ours, theirs = spec.call(tg, *ours_in), spec.call(torch, *torch_in)
-    assert_same(ours, theirs)
+    assert_same_tensor(ours, theirs)
     assert ours.grad_fn.name() == theirs.grad_fn.name()
-    _assert_same_error(lambda: ours.sum().backward(), lambda: theirs.sum().backward())
+    assert_same_error(lambda: ours.sum().backward(), lambda: theirs.sum().backward())
 
 
 @pytest.mark.parametrize("spec,dtype", integer_cases(INPLACE, INTEGER_DTYPES + [np.float32]))
@@ -187,14 +157,14 @@ def test_inplace_on_other_dtypes_matches_torch(spec, dtype):
     ours, theirs = results
     if same_outcome(ours, theirs):
         return
-    assert_same(ours[0], theirs[0])
+    assert_same_tensor(ours[0], theirs[0])
     assert ours[1] == theirs[1] == 1
 
 
 @pytest.mark.parametrize("spec,shapes", cases(INPLACE_ERRORS))
 def test_refused_inplace_raises_as_torch(spec, shapes):
     arrays = _inputs(spec, shapes)
-    _assert_same_error(lambda: spec.call(tg, *[tg.tensor(a) for a in arrays]),
+    assert_same_error(lambda: spec.call(tg, *[tg.tensor(a) for a in arrays]),
                        lambda: spec.call(torch, *[torch.tensor(a) for a in arrays]))
 
 
@@ -208,18 +178,18 @@ def _singular_run(lib, point):
                 if g is not None and g.requires_grad)
     second = None
     if not isinstance(total, int):
-        second = _zeros_if_none(lib.autograd.grad(total, inputs, allow_unused=True), inputs)
-    return out, _zeros_if_none(first, inputs), second
+        second = zeros_if_none(lib.autograd.grad(total, inputs, allow_unused=True), inputs)
+    return out, zeros_if_none(first, inputs), second
 
 
 @pytest.mark.parametrize("point", [pytest.param(p, id=p.name) for p in SINGULAR])
 def test_singular_points_match_torch(point):
     ours, first_ours, second_ours = _singular_run(tg, point)
     theirs, first_theirs, second_theirs = _singular_run(torch, point)
-    assert_same(ours, theirs)
+    assert_same_tensor(ours, theirs)
     assert (first_ours is None) == (first_theirs is None)
     for a, b in zip(first_ours or (), first_theirs or ()):
-        assert_same(a, b)
+        assert_same_tensor(a, b)
     if point.second:
         assert_same_second(second_ours, second_theirs)
 
@@ -252,7 +222,7 @@ def test_integer_and_bool_inputs_match_torch(spec, dtype):
             results.append(e)
     ours, theirs = results
     if not same_outcome(ours, theirs):
-        assert_same(ours, theirs)
+        assert_same_tensor(ours, theirs)
 
 
 def _forward_and_grad(lib, spec, arrays):
@@ -264,7 +234,7 @@ def _forward_and_grad(lib, spec, arrays):
                  if out.requires_grad else [None] * len(inputs))
     except Exception as e:
         return e
-    return out, _zeros_if_none(grads, inputs)
+    return out, zeros_if_none(grads, inputs)
 
 
 @pytest.mark.parametrize("spec,shapes,dtypes", mixed_cases(ALL_SPECS))
@@ -283,9 +253,9 @@ def test_mixed_dtypes_match_torch(spec, shapes, dtypes):
     ours, theirs = results
     if same_outcome(ours, theirs):
         return
-    assert_same(ours[0], theirs[0], rtol=1e-5)
+    assert_same_tensor(ours[0], theirs[0], rtol=1e-5)
     for a, b in zip(ours[1], theirs[1]):
-        assert_same(a, b, rtol=1e-5)
+        assert_same_tensor(a, b, rtol=1e-5)
 
 
 @pytest.mark.parametrize("spec,shape", empty_cases(ALL_SPECS + NONDIFF))
@@ -296,9 +266,9 @@ def test_empty_inputs_match_torch(spec, shape):
     theirs = _forward_and_grad(torch, spec, [np.zeros(shape)])
     if same_outcome(ours, theirs):
         return
-    assert_same(ours[0], theirs[0])
+    assert_same_tensor(ours[0], theirs[0])
     for a, b in zip(ours[1], theirs[1]):
-        assert_same(a, b)
+        assert_same_tensor(a, b)
 
 
 def _grads(lib, spec, inputs, seed, create_graph=False):
@@ -309,17 +279,13 @@ def _grads(lib, spec, inputs, seed, create_graph=False):
                                   allow_unused=True)
 
 
-def _zeros_if_none(grads, inputs):
-    return [g if g is not None else x.detach() * 0 for g, x in zip(grads, inputs)]
-
-
 @pytest.mark.parametrize("spec,shapes", cases([s for s in ALL_SPECS if s.grad]))
 def test_gradient_matches_torch(spec, shapes):
     ours_in, torch_in = _both(_inputs(spec, shapes), requires_grad=True)
     _, g_ours = _grads(tg, spec, ours_in, 0)
     _, g_theirs = _grads(torch, spec, torch_in, 0)
-    for a, b in zip(_zeros_if_none(g_ours, ours_in), _zeros_if_none(g_theirs, torch_in)):
-        assert_same(a, b)
+    for a, b in zip(zeros_if_none(g_ours, ours_in), zeros_if_none(g_theirs, torch_in)):
+        assert_same_tensor(a, b)
 
 
 @pytest.mark.parametrize("spec,shapes", cases([s for s in ALL_SPECS if s.grad and s.second]))
@@ -328,16 +294,7 @@ def test_second_derivative_matches_torch(spec, shapes):
     for lib in (tg, torch):
         inputs = [lib.tensor(a, requires_grad=True) for a in _inputs(spec, shapes)]
         _, grads = _grads(lib, spec, inputs, 0, create_graph=True)
-        rng = np.random.default_rng(7)
-        total = 0
-        for g in grads:
-            if g is not None and g.requires_grad:
-                total = total + (g * lib.tensor(rng.standard_normal(tuple(g.shape)))).sum()
-        if isinstance(total, int):
-            results.append(None)
-            continue
-        second = lib.autograd.grad(total, inputs, allow_unused=True)
-        results.append(_zeros_if_none(second, inputs))
+        results.append(second_derivatives(lib, inputs, grads, np.random.default_rng(7)))
     assert_same_second(*results)
 
 
@@ -347,18 +304,12 @@ def test_gradient_matches_finite_differences(spec, shapes):
     inputs = [tg.tensor(a, requires_grad=True) for a in arrays]
     out, grads = _grads(tg, spec, inputs, 3)
     v = np.random.default_rng(4).standard_normal(tuple(out.shape))
-    eps = 1e-6
-    for x, a, g in zip(inputs, arrays, _zeros_if_none(grads, inputs)):
-        numeric = np.zeros(a.shape)
-        for i in np.ndindex(a.shape):
-            vals = []
-            for step in (eps, -eps):
-                b = a.copy()
-                b[i] += step
-                shifted = [tg.tensor(b) if y is x else tg.tensor(c)
-                           for y, c in zip(inputs, arrays)]
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    vals.append(float((_np(spec.call(tg, *shifted)) * v).sum()))
-            numeric[i] = (vals[0] - vals[1]) / (2 * eps)
-        np.testing.assert_allclose(_np(g), numeric, rtol=1e-4, atol=1e-6)
+
+    def weighted_output(xs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float((to_numpy(spec.call(tg, *[tg.tensor(x) for x in xs])) * v).sum())
+
+    numeric = central_differences(weighted_output, arrays)
+    for g, n in zip(zeros_if_none(grads, inputs), numeric, strict=True):
+        np.testing.assert_allclose(to_numpy(g), n, rtol=1e-4, atol=1e-6)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from torch_compare import assert_same_tensor, central_differences, to_numpy
 
 import tapegrad as tg
 
@@ -219,12 +220,6 @@ def _run(T: Any, spec: Spec, arrays: list, dtype: Any) -> tuple:
     return xs, outs
 
 
-def _np(t: Any) -> np.ndarray:
-    if isinstance(t, torch.Tensor):
-        return t.detach().numpy(force=True)
-    return np.asarray(t.detach().numpy())
-
-
 def _weights(outs: list) -> list:
     rng = np.random.default_rng(1)
     return [rng.standard_normal(tuple(o.shape)) for o in outs]
@@ -253,9 +248,7 @@ def test_forward_matches_torch(spec: Spec) -> None:
     _, g_outs = _run(tg, spec, spec.inputs, tg.float32)
     assert len(t_outs) == len(g_outs)
     for t, g in zip(t_outs, g_outs):
-        assert str(g.dtype) == str(t.dtype)
-        assert tuple(g.shape) == tuple(t.shape)
-        np.testing.assert_allclose(_np(g), _np(t), rtol=1e-4, atol=1e-5)
+        assert_same_tensor(g, t, rtol=1e-4, atol=1e-5)
         if spec.node:
             assert type(g.grad_fn).__name__ == type(t.grad_fn).__name__
 
@@ -266,9 +259,9 @@ def test_gradient_matches_torch(spec: Spec) -> None:
     _, _, g_gs = _grads(tg, spec, tg.float64)
     for t, g in zip(t_gs, g_gs):
         if t is None:
-            assert g is None or not np.any(_np(g))
+            assert g is None or not np.any(to_numpy(g))
             continue
-        np.testing.assert_allclose(_np(g), _np(t), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(to_numpy(g), to_numpy(t), rtol=1e-7, atol=1e-9)
 
 
 SECOND = [s for s in SPECS if s.second]
@@ -293,13 +286,13 @@ def test_second_derivative_matches_torch(spec: Spec) -> None:
     t_hh, g_hh = results
     if t_hh is None or g_hh is None:        # a linear op: no second derivative
         for hh in (t_hh, g_hh):
-            assert hh is None or all(h is None or not np.any(_np(h)) for h in hh)
+            assert hh is None or all(h is None or not np.any(to_numpy(h)) for h in hh)
         return
     for t, g in zip(t_hh, g_hh):
         if t is None:
-            assert g is None or not np.any(_np(g))
+            assert g is None or not np.any(to_numpy(g))
             continue
-        np.testing.assert_allclose(_np(g), _np(t), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(to_numpy(g), to_numpy(t), rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
@@ -309,16 +302,9 @@ def test_gradient_matches_finite_differences(spec: Spec) -> None:
 
     def loss_at(arrays: list) -> float:
         _, o = _run(tg, spec, arrays, tg.float64)
-        return float(sum((_np(a) * w).sum() for a, w in zip(o, weights) if a.requires_grad))
+        return float(sum((to_numpy(a) * w).sum() for a, w in zip(o, weights) if a.requires_grad))
 
-    eps = 1e-6
-    for k, (x, g) in enumerate(zip(spec.inputs, gs)):
-        numeric = np.zeros(x.shape)
-        for i in np.ndindex(x.shape):
-            up = [a.copy() for a in spec.inputs]
-            down = [a.copy() for a in spec.inputs]
-            up[k][i] += eps
-            down[k][i] -= eps
-            numeric[i] = (loss_at(up) - loss_at(down)) / (2 * eps)
-        got = np.zeros(x.shape) if g is None else _np(g)
-        np.testing.assert_allclose(got, numeric, rtol=1e-5, atol=1e-6)
+    numeric = central_differences(loss_at, spec.inputs)
+    for x, g, n in zip(spec.inputs, gs, numeric):
+        got = np.zeros(x.shape) if g is None else to_numpy(g)
+        np.testing.assert_allclose(got, n, rtol=1e-5, atol=1e-6)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch_compare import assert_same_tensor, second_derivatives, to_numpy, zeros_if_none
 
 import tapegrad as tg
 
@@ -169,34 +170,16 @@ def _run(lib, shapes, seed, steps):
     return inputs, values[-1], rng.standard_normal(tuple(values[-1].shape))
 
 
-def _np(t):
-    return t.detach().numpy(force=True)
-
-
 def _close(ours, theirs, what):
-    a, b = _np(ours), _np(theirs)
-    assert a.shape == b.shape, what
-    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
-    np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9 * scale, err_msg=what)
+    """Same shape and dtype; values to a tolerance that grows with torch's magnitude."""
+    scale = max(1.0, float(np.max(np.abs(to_numpy(theirs)), initial=0.0)))
+    assert_same_tensor(ours, theirs, rtol=1e-7, atol=1e-9 * scale, err_msg=what)
 
 
 def _gradients(lib, inputs, out, v, create_graph):
     grads = lib.autograd.grad(out, inputs, lib.tensor(v), create_graph=create_graph,
                               allow_unused=True)
-    return [g if g is not None else x.detach() * 0 for g, x in zip(grads, inputs)]
-
-
-def _second(lib, inputs, grads, seed):
-    rng = np.random.default_rng(seed + 1)
-    total = 0
-    for g in grads:
-        w = rng.standard_normal(tuple(g.shape))
-        if g.requires_grad:
-            total = total + (g * lib.tensor(w)).sum()
-    if isinstance(total, int):
-        return None
-    second = lib.autograd.grad(total, inputs, allow_unused=True)
-    return [s if s is not None else x.detach() * 0 for s, x in zip(second, inputs)]
+    return zeros_if_none(grads, inputs)
 
 
 @settings(max_examples=100, deadline=None, derandomize=True, database=None)
@@ -208,7 +191,8 @@ def test_random_program_matches_torch(program):
         inputs, out, v = _run(lib, shapes, seed, steps)
         second_order = seed % 3 == 0        # a third of the programs
         grads = _gradients(lib, inputs, out, v, create_graph=second_order)
-        second = _second(lib, inputs, grads, seed) if second_order else None
+        second = (second_derivatives(lib, inputs, grads, np.random.default_rng(seed + 1))
+                  if second_order else None)
         results[name] = (out, grads, second)
     (out, grads, second), (t_out, t_grads, t_second) = results["ours"], results["torch"]
     assert str(out.dtype) == str(t_out.dtype)
@@ -218,7 +202,7 @@ def test_random_program_matches_torch(program):
     if second is None or t_second is None:
         # A gradient constant in the inputs on one side: the other's must vanish too.
         for r in (second, t_second):
-            assert r is None or all(not _np(s).any() for s in r)
+            assert r is None or all(not to_numpy(s).any() for s in r)
         return
     for i, (s, ts) in enumerate(zip(second, t_second)):
         _close(s, ts, f"second derivative of input {i}")

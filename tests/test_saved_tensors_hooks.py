@@ -2,7 +2,7 @@
 disable_saved_tensors_hooks): when pack/unpack run, what they see, errors — vs torch."""
 
 import pytest
-from oracle import assert_same
+from torch_compare import assert_same_result
 
 torch = pytest.importorskip("torch")
 
@@ -30,7 +30,7 @@ def test_pack_runs_per_saved_tensor_and_unpack_per_use_in_backward():
         log.append("forward done")
         (y + z + w + v).sum().backward()
         return log, x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_pack_sees_the_saved_tensor_itself():
@@ -42,7 +42,7 @@ def test_pack_sees_the_saved_tensor_itself():
             y = x.exp()
             z = x * x
         return packed[0] is y, packed[1] is x, packed[2] is x, z.grad_fn._saved_self is x
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_saved_attributes_unpack_once_per_access_and_attach_to_the_graph():
@@ -55,7 +55,7 @@ def test_saved_attributes_unpack_once_per_access_and_attach_to_the_graph():
         s = z.grad_fn._saved_self
         r = y.grad_fn._saved_result
         return (log, s, s.is_leaf, s.grad_fn, repr(r), r.grad_fn is y.grad_fn)
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_higher_order_through_packed_values():
@@ -66,7 +66,7 @@ def test_higher_order_through_packed_values():
         g, = lib.autograd.grad(z, x, create_graph=True)
         g2, = lib.autograd.grad(g.sum(), x)
         return g, g2
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_innermost_hooks_win_and_only_graphs_built_inside_are_affected():
@@ -81,7 +81,7 @@ def test_innermost_hooks_win_and_only_graphs_built_inside_are_affected():
         with logging_hooks(lib, log, "during backward "):
             (a + b + c).sum().backward()
         return log, x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_custom_function_save_for_backward_is_packed():
@@ -103,7 +103,7 @@ def test_custom_function_save_for_backward_is_packed():
         log.append("forward done")
         y.sum().backward()
         return log, x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_packed_values_skip_the_version_check():
@@ -115,7 +115,7 @@ def test_packed_values_skip_the_version_check():
         b.add_(5)
         z.sum().backward()
         return x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_unpack_may_change_the_dtype():
@@ -125,7 +125,7 @@ def test_unpack_may_change_the_dtype():
             y = x * x
         y.sum().backward()
         return x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_unpack_returning_a_non_tensor_raises():
@@ -134,7 +134,7 @@ def test_unpack_returning_a_non_tensor_raises():
         with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: 3):
             y = x * x
         y.sum().backward()
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_pack_modifying_its_input_in_place_raises():
@@ -145,7 +145,7 @@ def test_pack_modifying_its_input_in_place_raises():
         b = lib.ones(2, requires_grad=True) * 1
         with lib.autograd.graph.saved_tensors_hooks(bad, lambda t: t):
             b * b
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 @pytest.mark.parametrize("where", ["pack", "unpack"])
@@ -158,7 +158,7 @@ def test_hook_exceptions_propagate(where):
         with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
             y = x * x
         y.sum().backward()
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_saved_values_freed_after_backward_even_when_packed():
@@ -168,7 +168,7 @@ def test_saved_values_freed_after_backward_even_when_packed():
             z = x * x
         z.sum().backward()
         return z.grad_fn._saved_self
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_save_on_cpu_round_trips_cpu_tensors():
@@ -178,7 +178,7 @@ def test_save_on_cpu_round_trips_cpu_tensors():
             y = (x * x.exp()).sum()
         y.backward()
         return x.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_save_on_cpu_goes_through_pack_and_unpack():
@@ -207,7 +207,7 @@ def test_disable_saved_tensors_hooks_raises_its_message(order):
             with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
                 with graph.disable_saved_tensors_hooks("no hooks here"):
                     pass
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_disable_is_restored_on_exit():
@@ -224,7 +224,7 @@ def test_disable_is_restored_on_exit():
         with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
             pass
         return first
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_in_place_ops_pack_the_value_from_before_the_write():
@@ -238,7 +238,7 @@ def test_in_place_ops_pack_the_value_from_before_the_write():
             c.exp_()
         (b.sum() + c.sum()).backward()
         return x.grad, y.grad
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)
 
 
 def test_hooks_are_thread_local():
@@ -282,4 +282,4 @@ def test_custom_function_saving_its_output_works_to_second_order():
         g, = lib.autograd.grad(y.sum(), x, create_graph=True)
         g2, = lib.autograd.grad(g.sum(), x)
         return log, g, g2
-    assert_same(prog, torch)
+    assert_same_result(prog, torch)

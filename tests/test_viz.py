@@ -13,41 +13,14 @@ import pytest
 import tapegrad as torch
 from tapegrad import viz
 from tapegrad.autograd.graph import AccumulateGrad
+from tapegrad.viz.examples import EXAMPLES, logistic, mlp, square
 from tapegrad.viz.model import collect_nodes
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
-def square():
-    x = torch.tensor(3.0, requires_grad=True)
-    y = x**2
-    return y, {"x": x}
-
-
-def logistic():
-    w = torch.tensor(0.5, requires_grad=True)
-    b = torch.tensor(-0.2, requires_grad=True)
-    t = 1.0
-    p = torch.sigmoid(w * 6.7 + b)
-    loss = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
-    return loss, {"w": w, "b": b}
-
-
-def mlp():
-    torch.manual_seed(0)
-    x = torch.randn(4, 3)
-    w1 = torch.randn(3, 5, requires_grad=True)
-    b1 = torch.zeros(5, requires_grad=True)
-    w2 = torch.randn(5, 1, requires_grad=True)
-    b2 = torch.zeros(1, requires_grad=True)
-    h = torch.relu(torch.matmul(x, w1) + b1)
-    out = torch.tanh(torch.matmul(h, w2) + b2)
-    loss = (out * out).mean()
-    return loss, {"w1": w1, "b1": b1, "w2": w2, "b2": b2}
-
-
-GRAPHS = [square, logistic, mlp]
+GRAPHS = EXAMPLES
 
 
 def boxes_overlap(a, b) -> bool:

@@ -54,6 +54,12 @@ def _prepare(inputs: tuple, create_graph: bool, need_graph: bool) -> tuple:
                  else x.detach().requires_grad_(need_graph) for x in inputs)
 
 
+def _prepare_inputs(inputs: Any, fn_name: str, create_graph: bool) -> tuple[bool, tuple]:
+    """Whether the user passed a tuple, and the inputs as fresh differentiable handles."""
+    is_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    return is_tuple, _prepare(inputs, create_graph, need_graph=True)
+
+
 def _finish(values: tuple, create_graph: bool) -> tuple:
     if values and isinstance(values[0], _Tensor()):
         return values if create_graph else tuple(v.detach() for v in values)
@@ -178,15 +184,11 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """torch.autograd.functional.vjp(func, inputs, v=None, create_graph=False, strict=False)."""
     with enable_grad():
-        is_in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
+        is_in_tuple, inputs = _prepare_inputs(inputs, "vjp", create_graph)
         is_out_tuple, outputs = _call(func, inputs, "vjp", strict)
         v = _v_or_default(v, outputs, is_out_tuple, "vjp", create_graph, _V_NONE_OUTPUT)
-    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
-        res = _fill_in_zeros(_grad(outputs, inputs, v, create_graph), inputs, strict,
-                             create_graph, "back")
-    return (_unpack(_finish(outputs, create_graph), is_out_tuple),
-            _unpack(_finish(res, create_graph), is_in_tuple))
+    res = _last_gradient(outputs, inputs, v, inputs, strict, create_graph, "back")
+    return _results(outputs, is_out_tuple, res, is_in_tuple, create_graph)
 
 
 def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
@@ -194,19 +196,15 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     """torch.autograd.functional.jvp(func, inputs, v=None, create_graph=False, strict=False)."""
     lib = _lib()
     with enable_grad():
-        is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
+        is_in_tuple, inputs = _prepare_inputs(inputs, "jvp", create_graph)
         v = _v_or_default(v, inputs, is_in_tuple, "jvp", create_graph, _V_NONE_INPUT)
         is_out_tuple, outputs = _call(func, inputs, "jvp", strict)
         # The VJP u -> J^T u is linear in u: its derivative along v is J v.
         us = tuple(lib.zeros_like(o, requires_grad=True) for o in outputs)
         grad_inputs = _grad(outputs, inputs, us, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
-        res = _fill_in_zeros(_grad(grad_inputs, us, v, create_graph), outputs, strict,
-                             create_graph, "back_trick")
-    return (_unpack(_finish(outputs, create_graph), is_out_tuple),
-            _unpack(_finish(res, create_graph), is_out_tuple))
+    res = _last_gradient(grad_inputs, us, v, outputs, strict, create_graph, "back_trick")
+    return _results(outputs, is_out_tuple, res, is_out_tuple, create_graph)
 
 
 def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
@@ -240,8 +238,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                            "`vectorized=True` are not supported together. Please either set "
                            "`strict=False` or `vectorize=False`.")
     with enable_grad():
-        is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
+        is_in_tuple, inputs = _prepare_inputs(inputs, "jacobian", create_graph)
         is_out_tuple, outputs = _call(func, inputs, "jacobian", strict)
         jac = []
         for i, out in enumerate(outputs):
@@ -271,6 +268,22 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         return _unpack(jac, (is_out_tuple, is_in_tuple))
 
 
+def _last_gradient(outputs: tuple, inputs: tuple, v: tuple | None, refs: tuple, strict: bool,
+                   create_graph: bool, stage: str) -> tuple:
+    """The final gradient of vjp/jvp/vhp/hvp, recorded only where the result needs a graph;
+    zeros (or the strict-mode error) for ``refs`` it does not reach."""
+    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
+        return _fill_in_zeros(_grad(outputs, inputs, v, create_graph), refs, strict,
+                              create_graph, stage)
+
+
+def _results(outputs: tuple, is_out_tuple: bool, res: tuple, is_res_tuple: bool,
+             create_graph: bool) -> tuple:
+    """(outputs, result), detached unless create_graph, each unpacked as the user passed it."""
+    return (_unpack(_finish(outputs, create_graph), is_out_tuple),
+            _unpack(_finish(res, create_graph), is_res_tuple))
+
+
 def _single_output(out: Any, is_tuple: bool, fn_name: str) -> None:
     if is_tuple or not isinstance(out, _Tensor()):
         raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
@@ -288,11 +301,9 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def scalar_func(*xs: Any) -> Any:
-        out = func(*xs)
-        is_tuple, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
-        _check_requires_grad(outs, "outputs", strict)
-        _single_output(out, is_tuple, "hessian")
-        return out.squeeze()
+        is_tuple, outs = _call(func, xs, "hessian", strict)
+        _single_output(outs[0], is_tuple, "hessian")
+        return outs[0].squeeze()
 
     def jac_func(*xs: Any) -> Any:
         jac = jacobian(scalar_func, xs, create_graph=True)
@@ -307,8 +318,7 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
 def _second_order(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
                   fn_name: str) -> tuple:
     """Shared start of vhp/hvp: inputs, v, outputs and the gradient kept differentiable."""
-    is_in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
-    inputs = _prepare(inputs, create_graph, need_graph=True)
+    is_in_tuple, inputs = _prepare_inputs(inputs, fn_name, create_graph)
     v = _v_or_default(v, inputs, is_in_tuple, fn_name, create_graph, _V_NONE_INPUT)
     is_out_tuple, outputs = _call(func, inputs, fn_name, strict)
     _single_output(outputs[0], is_out_tuple, fn_name)
@@ -323,11 +333,8 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     with enable_grad():
         is_in_tuple, inputs, v, is_out_tuple, outputs, jac = _second_order(
             func, inputs, v, create_graph, strict, "vhp")
-    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
-        res = _fill_in_zeros(_grad(jac, inputs, v, create_graph), inputs, strict,
-                             create_graph, "double_back")
-    return (_unpack(_finish(outputs, create_graph), is_out_tuple),
-            _unpack(_finish(res, create_graph), is_in_tuple))
+    res = _last_gradient(jac, inputs, v, inputs, strict, create_graph, "double_back")
+    return _results(outputs, is_out_tuple, res, is_in_tuple, create_graph)
 
 
 def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
@@ -340,8 +347,5 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         us = tuple(lib.zeros_like(x, requires_grad=True) for x in inputs)
         double_back = _grad(jac, inputs, us, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-    with set_grad_enabled(bool(create_graph or grad_state.grad_enabled)):
-        res = _fill_in_zeros(_grad(double_back, us, v, create_graph), inputs, strict,
-                             create_graph, "double_back_trick")
-    return (_unpack(_finish(outputs, create_graph), is_out_tuple),
-            _unpack(_finish(res, create_graph), is_in_tuple))
+    res = _last_gradient(double_back, us, v, inputs, strict, create_graph, "double_back_trick")
+    return _results(outputs, is_out_tuple, res, is_in_tuple, create_graph)
