@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from parity import assert_same
+from torch_compare import assert_same_repr
 
 torch = pytest.importorskip("torch")
 
@@ -20,12 +20,12 @@ ZERO_D_REDUCTIONS = [
 
 @pytest.mark.parametrize("call", ZERO_D_REDUCTIONS)
 def test_zero_d_reduction_dim_is_checked_as_torch(call):
-    assert_same(lambda lib: eval(f"lib.tensor(1.).{call}"), torch)
+    assert_same_repr(lambda lib: eval(f"lib.tensor(1.).{call}"), torch)
 
 
 @pytest.mark.parametrize("call", ["sum((1, 1))", "sum(5)", "mean((0, -2))", "std((0, 0))"])
 def test_repeated_or_out_of_range_dims_raise_as_torch(call):
-    assert_same(lambda lib: eval(f"lib.ones(2, 3).{call}"), torch)
+    assert_same_repr(lambda lib: eval(f"lib.ones(2, 3).{call}"), torch)
 
 
 CPU_ONLY_CALLS = [
@@ -58,7 +58,7 @@ DEVICE_CALLS = [
 
 @pytest.mark.parametrize("call", CPU_ONLY_CALLS + DEVICE_CALLS)
 def test_devices_behave_as_cpu_only_torch(call):
-    assert_same(lambda lib: eval(call), torch)
+    assert_same_repr(lambda lib: eval(call), torch)
 
 
 TENSOR_DATA = [
@@ -98,7 +98,7 @@ TENSOR_DATA_WITH_DTYPE = [
 @pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy")
 @pytest.mark.parametrize("args", TENSOR_DATA + TENSOR_DATA_WITH_DTYPE)
 def test_tensor_from_data_infers_and_converts_as_torch(args):
-    assert_same(lambda lib: eval(f"lib.tensor({args})", {"lib": lib, "np": np}), torch,
+    assert_same_repr(lambda lib: eval(f"lib.tensor({args})", {"lib": lib, "np": np}), torch,
                 warns=False)
 
 
@@ -175,7 +175,7 @@ DIFFERENTIABLE = {
 
 @pytest.mark.parametrize("name", sorted(DIFFERENTIABLE))
 def test_composed_op_derivatives_match_torch_and_finite_differences(name):
-    from gradcheck_util import check_derivatives
+    from torch_compare import check_derivatives
     fn, arrays = DIFFERENTIABLE[name]
     # torch has no double backward for cdist; tapegrad's is checked by finite differences
     if name.startswith("cdist"):
@@ -234,7 +234,7 @@ def test_positive_returns_its_input_as_torch():
 
 @pytest.mark.parametrize("call", HELPER_CALLS)
 def test_tensor_helpers_match_torch(call):
-    assert_same(lambda lib: eval(call), torch)
+    assert_same_repr(lambda lib: eval(call), torch)
 
 
 UNFOLD_CALLS = [
@@ -249,7 +249,7 @@ UNFOLD_CALLS = [
 
 @pytest.mark.parametrize("call", UNFOLD_CALLS)
 def test_unfold_matches_torch(call):
-    assert_same(lambda lib: eval(call), torch)
+    assert_same_repr(lambda lib: eval(call), torch)
 
 
 def test_unfold_is_a_view_with_torchs_gradient():

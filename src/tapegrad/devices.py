@@ -68,8 +68,8 @@ def check_device(where: Any) -> None:
         return
     if kind == "cuda":
         raise AssertionError("Torch not compiled with CUDA enabled")
-    raise RuntimeError(f"PyTorch is not linked with support for {kind} devices. "
-                       "tapegrad computes on the CPU only.")
+    raise RuntimeError(f"PyTorch is not linked with support for {kind} devices "
+                       "(tapegrad: it computes on the CPU only.)")
 
 
 def on_cpu(fn: Callable) -> Callable:
