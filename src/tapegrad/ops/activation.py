@@ -67,18 +67,23 @@ def _log_softmax_backward_data(ns, g, y, dim):
     return ns.sub(g, ns.mul(ns.exp(y), ns.sum(g, dim, True)))
 
 
+def _log_softmax_backward_transposed(ns, gg, y, dim):
+    # The op is g -> g - exp(y) sum(g), not symmetric: its transpose is gg - sum(gg exp(y)).
+    return ns.sub(gg, ns.sum(ns.mul(gg, ns.exp(y)), dim, True))
+
+
 def _log_softmax_backward_second(ns, gg, g, y, dim):
     # d/dy <gg, g - exp(y) sum(g)> = -gg exp(y) sum(g)
     return ns.neg(ns.mul(ns.mul(gg, ns.exp(y)), ns.sum(g, dim, True)))
 
 
-for _name, _node, _data, _second in (
-        ("softmax_backward_data", "SoftmaxBackwardDataBackward0", _softmax_backward_data,
-         _softmax_backward_second),
-        ("log_softmax_backward_data", "LogSoftmaxBackwardDataBackward0",
-         _log_softmax_backward_data, _log_softmax_backward_second)):
-    backward_op(_name, _node, functools.partial(_data, ns_array), _second,
-                saved_name="output")
+backward_op("softmax_backward_data", "SoftmaxBackwardDataBackward0",
+            functools.partial(_softmax_backward_data, ns_array), _softmax_backward_second,
+            saved_name="output")
+backward_op("log_softmax_backward_data", "LogSoftmaxBackwardDataBackward0",
+            functools.partial(_log_softmax_backward_data, ns_array),
+            _log_softmax_backward_second, saved_name="output",
+            transposed=_log_softmax_backward_transposed)
 
 
 class _NormalisedNode(Node):

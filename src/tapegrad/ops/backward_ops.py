@@ -23,29 +23,37 @@ _make = Tensor._make
 
 class FusedBackwardNode(Node):
     """``out = op(grad, saved, *params)``, linear in ``grad``: its derivative with respect
-    to ``grad`` is the op itself applied to the incoming gradient; ``second`` gives the
-    one with respect to ``saved``."""
+    to ``grad`` is the transposed op applied to the incoming gradient (``transposed``;
+    the op itself when None: the op is symmetric, as pointwise ones are); ``second``
+    gives the one with respect to ``saved``."""
 
     __slots__ = ("params",)
     op_name: str
+    transposed: Callable | None
     second: Callable
 
     def backward(self, ns: Any, grads: list) -> tuple:
         gg = grads[0]
         grad, saved = self.unpack(ns.graph)
         (grad_fn, _), (saved_fn, _) = self.next_functions
-        d_grad = getattr(ns, self.op_name)(gg, saved, *self.params) if grad_fn else None
+        d_grad = None
+        if grad_fn:
+            d_grad = (self.transposed(ns, gg, saved, *self.params) if self.transposed
+                      else getattr(ns, self.op_name)(gg, saved, *self.params))
         d_saved = self.second(ns, gg, grad, saved, *self.params) if saved_fn else None
         return (d_grad, d_saved)
 
 
 def backward_op(name: str, node_name: str, array_fn: Callable, second: Callable,
-                saved_name: str = "self", owned_fn: Callable | None = None) -> None:
+                saved_name: str = "self", owned_fn: Callable | None = None,
+                transposed: Callable | None = None) -> None:
     """Register ``ns.<name>(grad, saved, *params)``: ``array_fn`` on arrays, a
     ``node_name`` node on Tensors whose derivative for ``saved`` is
-    ``second(ns, grad_of_output, grad, saved, *params)``."""
+    ``second(ns, grad_of_output, grad, saved, *params)`` and for ``grad`` is
+    ``transposed(ns, grad_of_output, saved, *params)`` (default: the op itself)."""
     node_cls = type(node_name, (FusedBackwardNode,),
                     {"__slots__": (), "op_name": name, "second": staticmethod(second),
+                     "transposed": staticmethod(transposed) if transposed else None,
                      "saved_names": ("grad_output", saved_name), "__module__": __name__})
 
     def tensor_fn(grad: Tensor, saved: Tensor, *params: Any) -> Tensor:
