@@ -131,3 +131,15 @@ def test_zero_dim_softmax_double_backward(fn):
         results.append((g.grad_fn.name(), g.item(),
                         [t.item() for t in lib.autograd.grad(g, (x, go))]))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name,attrs", [("relu", ["_saved_self"]),
+                                        ("sigmoid", ["_saved_grad_output", "_saved_output"]),
+                                        ("softmax", ["_saved_grad_output", "_saved_output"])])
+def test_saved_values_match_torch(name, attrs):
+    *_, ours = _first(tg, name)
+    *_, theirs = _first(torch, name)
+    for attr in attrs:
+        np.testing.assert_allclose(getattr(ours.grad_fn, attr).detach().numpy(),
+                                   getattr(theirs.grad_fn, attr).detach().numpy(), rtol=1e-12)
+    assert not hasattr(ours.grad_fn, "_saved_grad_output") or name != "relu"

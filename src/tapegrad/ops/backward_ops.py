@@ -34,13 +34,16 @@ class FusedBackwardNode(Node):
 
     def backward(self, ns: Any, grads: list) -> tuple:
         gg = grads[0]
-        grad, saved = self.unpack(ns.graph)
+        *grad, saved = self.unpack(ns.graph)          # grad is saved only when needed
         (grad_fn, _), (saved_fn, _) = self.next_functions
         d_grad = None
         if grad_fn:
             d_grad = (self.transposed(ns, gg, saved, *self.params) if self.transposed
                       else getattr(ns, self.op_name)(gg, saved, *self.params))
-        d_saved = self.second(ns, gg, grad, saved, *self.params) if saved_fn else None
+        if saved_fn:
+            d_saved = self.second(ns, gg, grad[0] if grad else None, saved, *self.params)
+        else:
+            d_saved = None
         return (d_grad, d_saved)
 
 
@@ -51,10 +54,13 @@ def backward_op(name: str, node_name: str, array_fn: Callable, second: Callable,
     ``node_name`` node on Tensors whose derivative for ``saved`` is
     ``second(ns, grad_of_output, grad, saved, *params)`` and for ``grad`` is
     ``transposed(ns, grad_of_output, saved, *params)`` (default: the op itself)."""
+    # A zero derivative for ``saved`` needs no gradient kept alive (torch saves none).
+    keeps_grad = second is not zero_derivative
     node_cls = type(node_name, (FusedBackwardNode,),
                     {"__slots__": (), "op_name": name, "second": staticmethod(second),
                      "transposed": staticmethod(transposed) if transposed else None,
-                     "saved_names": ("grad_output", saved_name), "__module__": __name__})
+                     "saved_names": ("grad_output", saved_name)[not keeps_grad:],
+                     "__module__": __name__})
 
     def tensor_fn(grad: Tensor, saved: Tensor, *params: Any) -> Tensor:
         out = array_fn(grad._data, saved._data, *params)
@@ -62,7 +68,7 @@ def backward_op(name: str, node_name: str, array_fn: Callable, second: Callable,
             return _make(out)
         node = node_cls((edge(grad), edge(saved)))
         node.params = params
-        save_values(node, (grad, saved))
+        save_values(node, (grad, saved) if keeps_grad else (saved,))
         return record(node, out)
 
     tensor_fn.__name__ = tensor_fn.__qualname__ = name
