@@ -18,6 +18,7 @@ from ..ops.activation import mish as _mish
 from ..ops.activation import silu as _silu
 from ..ops.activation import softmax as _softmax
 from ..ops.activation import softplus as _softplus
+from ..ops.activation import threshold as _threshold
 from ..ops.composite import cosine_similarity, normalize, one_hot, pairwise_distance
 from ..ops.define import ns_tensor as _ns
 from ..ops.matrix import addmm
@@ -41,7 +42,7 @@ from ._pooling import (
     max_unpool2d,
 )
 
-__all__ = ["linear", "bilinear", "relu", "leaky_relu", "elu", "gelu", "silu", "mish",
+__all__ = ["linear", "bilinear", "relu", "threshold", "leaky_relu", "elu", "gelu", "silu", "mish",
            "softplus", "tanh", "sigmoid", "hardtanh", "relu6", "softmax", "log_softmax",
            "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
@@ -86,6 +87,11 @@ def _maybe_inplace(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
         input.copy_(out)
         return input
     return out
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """torch.nn.functional.threshold(input, threshold, value, inplace=False)"""
+    return _maybe_inplace(input, _threshold(input, threshold, value), inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

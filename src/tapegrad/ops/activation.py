@@ -8,6 +8,7 @@ differentiably on the input are constants.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,8 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd.graph import SavedResult
-from .define import Node, Tensor, edge, needs_grad, record, tensor_method, wrap_dim
+from .backward_ops import backward_op, pointwise_backward_op
+from .define import Node, Tensor, camel, edge, needs_grad, ns_array, record, tensor_method, wrap_dim
 from .define import save_values as _save
 from .unary_math import _erf_forward
 
@@ -48,29 +50,58 @@ def _log_softmax_array(x: np.ndarray, dim: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
 
-class SoftmaxBackward0(Node):
+def _softmax_backward_data(ns, g, y, dim):
     """y (g - sum(g y)) along the softmax dim."""
-
-    __slots__ = ("dim",)
-    saved_names = ("result",)
-
-    def backward(self, ns, grads):
-        g = grads[0]
-        (y,) = self.unpack(ns.graph)
-        gy = ns.mul(g, y)
-        return (ns.sub(gy, ns.mul(y, ns.sum(gy, self.dim, True))),)
+    gy = ns.mul(g, y)
+    return ns.sub(gy, ns.mul(y, ns.sum(gy, dim, True)))
 
 
-class LogSoftmaxBackward0(Node):
+def _softmax_backward_second(ns, gg, g, y, dim):
+    # d/dy <gg, y (g - sum(g y))> = gg (g - sum(g y)) - g sum(gg y)
+    return ns.sub(ns.mul(gg, ns.sub(g, ns.sum(ns.mul(g, y), dim, True))),
+                  ns.mul(g, ns.sum(ns.mul(gg, y), dim, True)))
+
+
+def _log_softmax_backward_data(ns, g, y, dim):
     """g - exp(y) sum(g) along the softmax dim."""
+    return ns.sub(g, ns.mul(ns.exp(y), ns.sum(g, dim, True)))
+
+
+def _log_softmax_backward_transposed(ns, gg, y, dim):
+    # The op is g -> g - exp(y) sum(g), not symmetric: its transpose is gg - sum(gg exp(y)).
+    return ns.sub(gg, ns.sum(ns.mul(gg, ns.exp(y)), dim, True))
+
+
+def _log_softmax_backward_second(ns, gg, g, y, dim):
+    # d/dy <gg, g - exp(y) sum(g)> = -gg exp(y) sum(g)
+    return ns.neg(ns.mul(ns.mul(gg, ns.exp(y)), ns.sum(g, dim, True)))
+
+
+backward_op("softmax_backward_data", "SoftmaxBackwardDataBackward0",
+            functools.partial(_softmax_backward_data, ns_array), _softmax_backward_second,
+            saved_name="output")
+backward_op("log_softmax_backward_data", "LogSoftmaxBackwardDataBackward0",
+            functools.partial(_log_softmax_backward_data, ns_array),
+            _log_softmax_backward_second, saved_name="output",
+            transposed=_log_softmax_backward_transposed)
+
+
+class _NormalisedNode(Node):
+    """softmax / log_softmax: ``ns.<backward_data>(g, result, dim)``."""
 
     __slots__ = ("dim",)
     saved_names = ("result",)
+    backward_data: str
 
     def backward(self, ns, grads):
-        g = grads[0]
         (y,) = self.unpack(ns.graph)
-        return (ns.sub(g, ns.mul(ns.exp(y), ns.sum(g, self.dim, True))),)
+        return (getattr(ns, self.backward_data)(grads[0], y, self.dim),)
+
+
+SoftmaxBackward0 = type("SoftmaxBackward0", (_NormalisedNode,),
+                        {"__slots__": (), "backward_data": "softmax_backward_data"})
+LogSoftmaxBackward0 = type("LogSoftmaxBackward0", (_NormalisedNode,),
+                           {"__slots__": (), "backward_data": "log_softmax_backward_data"})
 
 
 def _normalised(name: str, array_fn: Callable, node_cls: type) -> Callable:
@@ -131,27 +162,49 @@ def activation_op(node_name: str, forward: Callable, derivative: Callable) -> Ca
     return op
 
 
+def fused_activation_op(name: str, forward: Callable, slope: Callable,
+                        slope_derivative: Callable | None = None) -> Callable:
+    """An activation whose derivative is the fused op ``ns.<name>_backward(g, x, *params)``
+    = ``g * slope(x)``, recorded under create_graph as torch's
+    ``<Name>BackwardBackward0``; ``slope_derivative`` None means piecewise constant."""
+    backward_name = name + "_backward"
+    pointwise_backward_op(backward_name, camel(name) + "BackwardBackward0", slope,
+                          slope_derivative)
+    return activation_op(camel(name) + "Backward0", forward,
+                         lambda ns, g, x, xa, *params: getattr(ns, backward_name)(g, x, *params))
+
+
 def _const_like(ns, x_array: np.ndarray, values: np.ndarray) -> Any:
     return ns.constant(np.asarray(values, dtype=x_array.dtype))
 
 
-leaky_relu = activation_op(
-    "LeakyReluBackward0",
-    lambda x, s: np.where(x > 0, x, x * s),
-    lambda ns, g, x, xa, s: ns.mul(g, _const_like(ns, xa, np.where(xa > 0, 1.0, s))))
+def _mask_slope(values: Callable) -> Callable:
+    """A piecewise-constant slope ``values(x_array, *params)``, as a constant."""
+    return lambda ns, x, *params: _const_like(ns, ns.unwrap(x), values(ns.unwrap(x), *params))
 
 
-def _elu_grad(ns, g, x, xa, alpha):
+threshold = activation_op(
+    "ThresholdBackward0", lambda x, threshold, value: np.where(x > threshold, x, value),
+    lambda ns, g, x, xa, threshold, value: ns.threshold_backward(g, x, threshold))
+
+leaky_relu = fused_activation_op(
+    "leaky_relu", lambda x, s: np.where(x > 0, x, x * s),
+    _mask_slope(lambda xa, s: np.where(xa > 0, 1.0, s)))
+
+
+def _elu_curve(ns, x, alpha):
+    """alpha exp(x) below 0, 0 above: the slope's smooth part, and also its derivative."""
+    xa = ns.unwrap(x)
     neg = _const_like(ns, xa, xa <= 0)
-    # exp(x * neg) is exp(0) = 1 where x > 0: no overflow, and masked out below.
-    slope = ns.add(_const_like(ns, xa, xa > 0), ns.mul(ns.mul(ns.exp(ns.mul(x, neg)), neg), alpha))
-    return ns.mul(g, slope)
+    # exp(x * neg) is exp(0) = 1 where x > 0: no overflow, and masked out.
+    return ns.mul(ns.mul(ns.exp(ns.mul(x, neg)), neg), alpha)
 
 
-elu = activation_op(
-    "EluBackward0",
-    lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
-    _elu_grad)
+elu = fused_activation_op(
+    "elu", lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
+    lambda ns, x, alpha: ns.add(_const_like(ns, ns.unwrap(x), ns.unwrap(x) > 0),
+                                _elu_curve(ns, x, alpha)),
+    _elu_curve)
 
 _SQRT1_2 = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -165,20 +218,37 @@ def _gelu_forward(x: np.ndarray, approximate: str) -> np.ndarray:
     return 0.5 * x * (1 + _erf_forward(x * _SQRT1_2))
 
 
-def _gelu_grad(ns, g, x, xa, approximate):
+def _gelu_tanh_parts(ns, x):
+    """t = tanh(k (x + c x^3)) and its inner derivative k (1 + 3 c x^2)."""
+    x2 = ns.mul(x, x)
+    t = ns.tanh(ns.mul(ns.add(x, ns.mul(ns.mul(x2, x), _C_TANH)), _K_TANH))
+    return t, x2, ns.mul(ns.add(ns.mul(x2, 3 * _C_TANH), 1.0), _K_TANH)
+
+
+def _normal_pdf(ns, x):
+    return ns.mul(ns.exp(ns.mul(ns.mul(x, x), -0.5)), _INV_SQRT_2PI)
+
+
+def _gelu_slope(ns, x, approximate):
     if approximate == "tanh":
-        x2 = ns.mul(x, x)
-        t = ns.tanh(ns.mul(ns.add(x, ns.mul(ns.mul(x2, x), _C_TANH)), _K_TANH))
-        inner = ns.mul(ns.add(ns.mul(x2, 3 * _C_TANH), 1.0), _K_TANH)
-        d = ns.add(ns.mul(ns.add(t, 1.0), 0.5),
-                   ns.mul(ns.mul(ns.mul(x, ns.rsub(ns.mul(t, t), 1.0)), inner), 0.5))
-        return ns.mul(g, d)
+        t, _, inner = _gelu_tanh_parts(ns, x)
+        return ns.add(ns.mul(ns.add(t, 1.0), 0.5),
+                      ns.mul(ns.mul(ns.mul(x, ns.rsub(ns.mul(t, t), 1.0)), inner), 0.5))
     cdf = ns.mul(ns.add(ns.erf(ns.mul(x, _SQRT1_2)), 1.0), 0.5)
-    pdf = ns.mul(ns.exp(ns.mul(ns.mul(x, x), -0.5)), _INV_SQRT_2PI)
-    return ns.mul(g, ns.add(cdf, ns.mul(x, pdf)))
+    return ns.add(cdf, ns.mul(x, _normal_pdf(ns, x)))
 
 
-gelu = activation_op("GeluBackward0", _gelu_forward, _gelu_grad)
+def _gelu_slope_derivative(ns, x, approximate):
+    if approximate == "tanh":
+        # (1 - t^2) (inner - x t inner^2 + 3 k c x^2)
+        t, x2, inner = _gelu_tanh_parts(ns, x)
+        bracket = ns.add(ns.sub(inner, ns.mul(ns.mul(x, t), ns.mul(inner, inner))),
+                         ns.mul(x2, 3 * _K_TANH * _C_TANH))
+        return ns.mul(ns.rsub(ns.mul(t, t), 1.0), bracket)
+    return ns.mul(_normal_pdf(ns, x), ns.rsub(ns.mul(x, x), 2.0))     # pdf (2 - x^2)
+
+
+gelu = fused_activation_op("gelu", _gelu_forward, _gelu_slope, _gelu_slope_derivative)
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
@@ -187,7 +257,8 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 def _silu_grad(ns, g, x, xa):
     s = ns.sigmoid(x)
-    return ns.mul(g, ns.mul(s, ns.add(ns.mul(x, ns.rsub(s, 1.0)), 1.0)))
+    # (g s) (1 + x (1 - s)): torch's grouping, so the graph under create_graph is its too.
+    return ns.mul(ns.mul(g, s), ns.add(ns.mul(x, ns.rsub(s, 1.0)), 1.0))
 
 
 silu = activation_op("SiluBackward0", lambda x: x * _sigmoid_array(x), _silu_grad)
@@ -211,15 +282,26 @@ mish = activation_op("MishBackward0",
                      lambda x: x * np.tanh(np.logaddexp(0, x)), _mish_grad)
 
 
-def _softplus_grad(ns, g, x, xa, beta, threshold):
+def _softplus_parts(ns, x, beta, threshold):
+    """sigmoid(beta x) where softplus is curved (0 elsewhere), and the linear mask."""
+    xa = ns.unwrap(x)
     linear = xa * beta > threshold
-    s = ns.mul(ns.sigmoid(ns.mul(x, beta)), _const_like(ns, xa, ~linear))
-    return ns.mul(g, ns.add(s, _const_like(ns, xa, linear)))
+    return ns.mul(ns.sigmoid(ns.mul(x, beta)), _const_like(ns, xa, ~linear)), linear
 
 
-softplus = activation_op("SoftplusBackward0", _softplus_array, _softplus_grad)
+def _softplus_slope(ns, x, beta, threshold):
+    s, linear = _softplus_parts(ns, x, beta, threshold)
+    return ns.add(s, _const_like(ns, ns.unwrap(x), linear))
 
-hardtanh = activation_op(
-    "HardtanhBackward0",
-    lambda x, lo, hi: np.clip(x, lo, hi),
-    lambda ns, g, x, xa, lo, hi: ns.mul(g, _const_like(ns, xa, (xa > lo) & (xa < hi))))
+
+def _softplus_slope_derivative(ns, x, beta, threshold):
+    s, _ = _softplus_parts(ns, x, beta, threshold)
+    return ns.mul(ns.mul(s, ns.rsub(s, 1.0)), beta)      # beta s (1 - s), 0 where linear
+
+
+softplus = fused_activation_op("softplus", _softplus_array, _softplus_slope,
+                               _softplus_slope_derivative)
+
+hardtanh = fused_activation_op(
+    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi),
+    _mask_slope(lambda xa, lo, hi: (xa > lo) & (xa < hi)))

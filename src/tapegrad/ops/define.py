@@ -119,10 +119,13 @@ _engine.ARRAY_NS_OWNED = ns_array_owned
 _engine.TENSOR_NS = ns_tensor
 
 
-def formula(name: str, array_fn: Callable, tensor_fn: Callable) -> None:
-    """Make ``ns.<name>`` available to derivative formulas in both currencies."""
+def formula(name: str, array_fn: Callable, tensor_fn: Callable,
+            owned_fn: Callable | None = None) -> None:
+    """Make ``ns.<name>`` available to derivative formulas in both currencies.
+    ``owned_fn`` (optional) replaces ``array_fn`` where the engine owns the incoming
+    gradient: it may write into its first argument, as ``ns.mul_grad`` does."""
     setattr(ns_array, name, array_fn)
-    setattr(ns_array_owned, name, array_fn)
+    setattr(ns_array_owned, name, owned_fn or array_fn)
     setattr(ns_tensor, name, tensor_fn)
     if name == "mul":
         ns_array.mul_grad, ns_tensor.mul_grad = array_fn, tensor_fn

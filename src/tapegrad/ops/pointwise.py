@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
+from .backward_ops import pointwise_backward_op
 from .define import (
     Node,
     Tensor,
@@ -24,6 +25,7 @@ from .define import (
     formula,
     inplace,
     needs_grad,
+    ns_array_owned,
     record,
     save_values,
     tensor_method,
@@ -381,10 +383,6 @@ def _tanh_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:
     return np.multiply(g, t, out=t) if _fits(g, t) else g * t
 
 
-def _tanh_backward_tensor(g: Tensor, result: Tensor) -> Tensor:
-    return mul(g, rsub(mul(result, result), 1))
-
-
 @unary(np.tanh)
 def tanh(ns, g, result):
     return ns.tanh_backward(g, result)
@@ -413,10 +411,6 @@ def _sigmoid_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:
     return np.multiply(g, t, out=t) if _fits(g, t) else g * t
 
 
-def _sigmoid_backward_tensor(g: Tensor, result: Tensor) -> Tensor:
-    return mul(g, mul(result, rsub(result, 1)))
-
-
 @unary(_sigmoid)
 def sigmoid(ns, g, result):
     return ns.sigmoid_backward(g, result)
@@ -430,7 +424,7 @@ def _relu(x: np.ndarray) -> np.ndarray:
 
 @unary(_relu, to_float=False)
 def relu(ns, g, result):
-    return ns.mul_grad(g, ns.gt(result, 0))
+    return ns.threshold_backward(g, result, 0)
 
 
 @unary(refusing("abs_cpu", "b", np.abs), name="abs", to_float=False)
@@ -448,8 +442,28 @@ def sign(ns, g):
 
 
 formula("rsub", lambda a, b: np.subtract(b, a), rsub)
-formula("tanh_backward", _tanh_backward_array, _tanh_backward_tensor)
-formula("sigmoid_backward", _sigmoid_backward_array, _sigmoid_backward_tensor)
+
+# The fused derivative ops, differentiable under create_graph with torch's node names.
+# ``slope`` is d(output)/d(input) written in the saved value; only the array path
+# (``array_fn``) computes the op itself, without temporaries.
+pointwise_backward_op(
+    "tanh_backward", "TanhBackwardBackward0", lambda ns, y: ns.rsub(ns.mul(y, y), 1.0),
+    lambda ns, y: ns.mul(y, -2.0), saved_name="output", array_fn=_tanh_backward_array)
+pointwise_backward_op(
+    "sigmoid_backward", "SigmoidBackwardBackward0", lambda ns, y: ns.mul(y, ns.rsub(y, 1.0)),
+    lambda ns, y: ns.rsub(ns.mul(y, 2.0), 1.0), saved_name="output",
+    array_fn=_sigmoid_backward_array)
+
+
+def _above(ns, x, threshold):
+    """threshold_backward's slope: 1 above the threshold, 0 at or below (a constant)."""
+    return ns.constant(ns.unwrap(x) > threshold)
+
+
+pointwise_backward_op(
+    "threshold_backward", "ThresholdBackwardBackward0", _above,
+    # Where the engine owns the gradient the mask is applied in place, as mul_grad does.
+    owned_fn=lambda g, x, threshold: ns_array_owned.mul_grad(g, x > threshold))
 
 
 def _reciprocal_forward(a: np.ndarray) -> np.ndarray:
