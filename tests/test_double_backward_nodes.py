@@ -5,7 +5,7 @@ one order further) match torch and float64 finite differences."""
 
 import numpy as np
 import pytest
-from gradcheck_util import check_derivatives
+from torch_compare import check_derivatives
 
 import tapegrad as tg
 
