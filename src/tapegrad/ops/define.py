@@ -27,7 +27,14 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import engine as _engine
 from ..autograd.anomaly import anomaly_state as _anomaly
-from ..autograd.forward_ad import TangentEdge, flush, has_tangent, set_tangent, tangent_of
+from ..autograd.forward_ad import (
+    TangentEdge,
+    flush,
+    has_tangent,
+    is_dual,
+    set_tangent,
+    tangent_of,
+)
 from ..autograd.forward_ad import state as _fw
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import InvalidViewNode, LiveViews, Node, SavedResult, short_node_name
@@ -137,7 +144,7 @@ def edge(t: Any) -> tuple:
     """The (node, output_nr) a gradient for ``t`` flows into; (None, 0) for constants.
     While a dual level is open, a dual input's edge is a TangentEdge (see forward_ad)."""
     if isinstance(t, Tensor):
-        if _fw.active and id(t) in _fw.tangents:
+        if _fw.active and is_dual(t):
             return (TangentEdge(tangent_of(t), t._edge()), 0)
         if t._grad_fn is not None:
             return (t._grad_fn, t._output_nr)
@@ -331,7 +338,7 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                 a = _float_input(a)
             out = forward(a)
             if not (differentiable and ((input._requires_grad and _grad_state.grad_enabled)
-                                        or (_fw.active and id(input) in _fw.tangents))):
+                                        or (_fw.active and is_dual(input)))):
                 return _make(out)
             gf = input._grad_fn
             n = node_cls(((gf, input._output_nr) if gf is not None and not _fw.active
@@ -565,8 +572,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
                                f"'{which}'")
         if fw:                      # a dual input's derivative is wanted for its tangent
-            s_req = s_req or id(input) in _fw.tangents
-            o_req = o_req or id(other) in _fw.tangents
+            s_req = s_req or is_dual(input)
+            o_req = o_req or is_dual(other)
         gf = input._grad_fn
         s_edge = (gf, input._output_nr) if gf is not None and not fw else edge(input)
         if number_other:
@@ -717,7 +724,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     # write, not memory the write is about to change.
     old = _make(self._data.copy() if saved_hooks_active else self._data,
                 self._requires_grad, self._grad_fn, self._output_nr)
-    if _fw.active and id(self) in _fw.tangents:
+    if _fw.active and is_dual(self):
         set_tangent(old, tangent_of(self))
     res = op(old, *args, **kwargs)
     node = res._grad_fn
@@ -829,6 +836,8 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
         else:
             def chain(ns: Formulas, x: Any, _a=first, _b=replay) -> Any:
                 return _b(ns, _a(ns, x))
+            # A view of unpack_dual's primal has no tangent either (see forward_ad).
+            chain.primal_only = getattr(first, "primal_only", False)
     else:
         chain = replay
     out._view = (chain, inplace_error)
