@@ -718,7 +718,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
             _grad_state.grad_enabled = prev
         _write(self, res._data, op_name)
         if self._counter.views:
-            _regenerate_views(self._counter, self._base if self._base is not None else self)
+            _regenerate_views(self._counter)
         return self
     # Under saved-tensor hooks pack sees ``old`` at once: give it the value from before the
     # write, not memory the write is about to change.
@@ -740,7 +740,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         # A non-differentiable op (logical_and_, ...) or one recorded only for its tangent:
         # torch bumps the version but leaves the tensor's history as it was.
         if self._counter.views:
-            _regenerate_views(self._counter, self._base if self._base is not None else self)
+            _regenerate_views(self._counter)
         return self
     if self._base is not None:
         _rebase_view(self, res)
@@ -748,7 +748,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         _set_history(self, res._grad_fn, res._output_nr)
         self._requires_grad = res._requires_grad or self._requires_grad
     if self._counter.views:
-        _regenerate_views(self._counter, self._base if self._base is not None else self, self)
+        _regenerate_views(self._counter, self)
     self._counter.last_node_name = type(node).__name__
     return self
 
@@ -809,6 +809,15 @@ def _rebind_saved_result(node: Node, res: Tensor, self: Tensor) -> None:
     node._saved = tuple(saved)
 
 
+_NO_GRAD_VIEW = ("A view was created in no_grad mode and {} with grad mode enabled. Given "
+                 "that this use case is ambiguous and error-prone, it is forbidden. You can "
+                 "clarify your code by moving both the view and the inplace either both inside "
+                 "the no_grad block (if you don't want the inplace to be tracked) or both "
+                 "outside (if you want the inplace to be tracked).")
+NO_GRAD_VIEW_INPLACE = _NO_GRAD_VIEW.format("is being modified inplace")
+NO_GRAD_VIEW_MODIFIED = _NO_GRAD_VIEW.format(
+    "its base or another view of its base has been modified inplace")
+
 # A view remembers its base and how to re-derive it from the base: ``replay(ns, x)``.
 # ``_view`` = (replay, error_message_for_inplace_or_None).
 
@@ -823,12 +832,7 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     out._base = base
     if inplace_error is None and not _grad_state.grad_enabled and (
             input._requires_grad or base._requires_grad):
-        inplace_error = (
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
-            "You can clarify your code by moving both the view and the inplace either both "
-            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
-            "outside (if you want the inplace to be tracked).")
+        inplace_error = NO_GRAD_VIEW_INPLACE
     if replay is not None and input._base is not None and input._view is not None:
         first = input._view[0]
         if first is None:
@@ -841,7 +845,9 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     else:
         chain = replay
     out._view = (chain, inplace_error)
-    if out._grad_fn is not None:
+    # A no_grad view of a non-leaf is kept too: a later write makes its grad_fn raise.
+    if out._grad_fn is not None or (inplace_error is NO_GRAD_VIEW_INPLACE
+                                    and base._grad_fn is not None):
         views = out._counter.views
         if views is None:
             views = out._counter.views = LiveViews()
@@ -900,20 +906,29 @@ MODIFIED_MULTI_VIEW = (
     "inplace operation by an out-of-place one.")
 
 
-def _regenerate_views(counter: Any, base: Tensor, skip: Tensor | None = None) -> None:
-    """The views of ``base`` still point at its old history: give them the new one (or,
-    for one of several views an op returned, a grad_fn that raises torch's error)."""
+def _regenerate_views(counter: Any, skip: Tensor | None = None) -> None:
+    """The views sharing this memory still point at their base's old history: give them
+    its current one (views of a detached alias included, as torch), or a grad_fn that
+    raises torch's error for one of several views an op returned or a no_grad view."""
     for view in counter.views.alive():
-        if view is skip or view._base is not base:
+        if view is skip or type(view._grad_fn) is InvalidViewNode:
             continue
-        replay, multi_view_error = view._view
-        if replay is not None:
+        replay, view_error = view._view
+        base = view._base
+        if view_error is NO_GRAD_VIEW_INPLACE:
+            _invalidate_view(view, base, NO_GRAD_VIEW_MODIFIED)
+        elif replay is not None:
             _regenerate_view(view, base, replay)
-        elif multi_view_error and type(view._grad_fn) is not InvalidViewNode:
-            node = InvalidViewNode((edge(base),))
-            node.message = MODIFIED_MULTI_VIEW.format(
-                view._output_nr, short_node_name(type(view._grad_fn).__name__))
-            _set_history(view, node, 0)
+        elif view_error:
+            _invalidate_view(view, base, MODIFIED_MULTI_VIEW.format(
+                view._output_nr, short_node_name(type(view._grad_fn).__name__)))
+
+
+def _invalidate_view(view: Tensor, base: Tensor, message: str) -> None:
+    node = InvalidViewNode((edge(base),))
+    node.message = message
+    _set_history(view, node, 0)
+    view._requires_grad = True
 
 
 def _rebase_view(view: Tensor, res: Tensor) -> None:
