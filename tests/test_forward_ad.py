@@ -367,6 +367,47 @@ def test_inplace_ops_and_views_propagate_tangents_as_torch() -> None:
     assert got == expected
 
 
+def _views_made_before_the_base_was_dual(T: Any, fw: Any) -> list:
+    m = T.zeros(2, 3)
+    views = [m[1:], m.t(), m.view(6), m.reshape(3, 2), m.diagonal(), m[:, 1:][1:].t()]
+    before = [fw.unpack_dual(v).tangent for v in views]          # None: m is not dual yet
+    m.copy_(fw.make_dual(T.ones(2, 3), T.arange(6.).reshape(2, 3)))
+    seen = [fw.unpack_dual(v).tangent for v in views]
+    ops = [fw.unpack_dual(v.sin() * v).tangent for v in views]
+    m.mul_(fw.make_dual(T.full((2, 3), 2.), T.ones(2, 3)))      # in place through the base
+    again = [fw.unpack_dual(v.exp()).tangent for v in views]
+    views[0].add_(fw.make_dual(T.ones(3), T.full((3,), 7.)))     # in place through a view
+    return [repr(x) for x in (before, seen, ops, again, m, views[1], views[5])]
+
+
+def _sibling_view_written_in_place(T: Any, fw: Any) -> list:
+    z = T.zeros(4)
+    w = z[2:]
+    z[:2].copy_(fw.make_dual(T.ones(2), T.full((2,), 5.)))     # the base becomes dual
+    seen = fw.unpack_dual(w).tangent
+    w.add_(fw.make_dual(T.ones(2), T.full((2,), 7.)))
+    return [repr(x) for x in (seen, w, z)]
+
+
+def _primals_never_take_a_later_tangent(T: Any, fw: Any) -> list:
+    y = T.zeros(2)
+    p = fw.unpack_dual(y).primal
+    q = p[:1]
+    y.copy_(fw.make_dual(T.ones(2), T.full((2,), 3.)))
+    d = fw.make_dual(T.ones(2), T.full((2,), 4.))
+    dp = fw.unpack_dual(d).primal
+    return [repr(x) for x in (p, q, y, dp, dp[1:], fw.unpack_dual(dp * 2))]
+
+
+@pytest.mark.parametrize("case", [_views_made_before_the_base_was_dual,
+                                  _sibling_view_written_in_place,
+                                  _primals_never_take_a_later_tangent],
+                         ids=lambda f: f.__name__[1:])
+def test_views_see_the_tangent_their_base_gets_later_as_torch(case: Callable) -> None:
+    expected, got = _both(_in_level(case))
+    assert got == expected
+
+
 # -- custom Function ----------------------------------------------------------------------------
 
 

@@ -417,6 +417,148 @@ def test_second_derivative_through_regenerated_views():
     assert_same_repr(fn, torch)
 
 
+def _base_written(L, y):
+    v = y[0]
+    y.mul_(2)
+    return [v, y]
+
+
+def _written_through_a_sibling_view(L, y):
+    v, w = y[0], y[1]
+    w.mul_(3)
+    return [v, w, y]
+
+
+def _view_of_a_view_base_written(L, y):
+    v = y[:, 1:]
+    vv = v[0]
+    y.add_(1)
+    return [v, vv]
+
+
+def _view_of_a_view_written_through_its_parent(L, y):
+    v = y[:, 1:]
+    vv = v[0]
+    v.mul_(2)
+    return [vv, y]
+
+
+def _written_through_the_inner_view(L, y):
+    v = y[0]
+    vv = v[1:]
+    vv.mul_(2)
+    return [v, vv, y]
+
+
+def _transposed_and_diagonal_views_then_setitem(L, y):
+    t, d = y.t(), y.diagonal()
+    y[0, 0] = 5
+    return [t, d, y]
+
+
+def _views_before_and_after_a_write(L, y):
+    v = y.view(6)
+    y.mul_(2)
+    return [v, y.view(6)]
+
+
+def _expanded_view_then_zero(L, y):
+    v, row = y.expand(2, 2, 3), y[1]
+    y.zero_()
+    return [v, row, y]
+
+
+def _base_written_under_no_grad(L, y):
+    v = y[0]
+    with L.no_grad():
+        y.mul_(2)
+    return [v, y]
+
+
+def _written_through_a_detached_alias(L, y):
+    v = y[0]
+    y.detach().mul_(2)
+    return [v, y]
+
+
+VIEW_CASES = [_base_written, _written_through_a_sibling_view, _view_of_a_view_base_written,
+              _view_of_a_view_written_through_its_parent, _written_through_the_inner_view,
+              _transposed_and_diagonal_views_then_setitem, _views_before_and_after_a_write,
+              _expanded_view_then_zero, _base_written_under_no_grad,
+              _written_through_a_detached_alias]
+
+
+@pytest.mark.parametrize("case", VIEW_CASES, ids=lambda f: f.__name__[1:])
+def test_views_of_a_written_base_have_torch_grad_fn_and_gradients(case):
+    def fn(L):
+        b = L.arange(1., 7., dtype=L.float64).reshape(2, 3).requires_grad_()
+        outs = case(L, b * 1)
+        names = [node_name(o) for o in outs]
+        loss = sum((o * L.arange(1., o.numel() + 1, dtype=L.float64).reshape(o.shape)).sum()
+                   for o in outs)
+        loss.backward()
+        return names, [o.requires_grad for o in outs], b.grad
+    assert_same_repr(fn, torch)
+
+
+def _no_grad_view_base_written(L, y):
+    with L.no_grad():
+        v = y[0]
+    y.mul_(2)
+    return v
+
+
+def _no_grad_view_and_write(L, y):
+    with L.no_grad():
+        v = y[0]
+        y.mul_(2)
+    return v
+
+
+def _no_grad_view_written_itself(L, y):
+    with L.no_grad():
+        v = y[0]
+        v.mul_(2)
+    return v
+
+
+def _no_grad_view_detached_alias_written(L, y):
+    with L.no_grad():
+        v = y[0]
+    y.detach().mul_(2)
+    return v
+
+
+def _other_view_made_under_no_grad(L, y):
+    v = y[0]
+    with L.no_grad():
+        w = y[1]
+    w.detach().mul_(2)
+    return v
+
+
+@pytest.mark.parametrize("case", [_no_grad_view_base_written, _no_grad_view_and_write,
+                                  _no_grad_view_written_itself,
+                                  _no_grad_view_detached_alias_written,
+                                  _other_view_made_under_no_grad],
+                         ids=lambda f: f.__name__[1:])
+def test_no_grad_view_of_a_written_base_refuses_its_grad_fn_as_torch(case):
+    def fn(L):
+        b = L.arange(1., 7.).reshape(2, 3).requires_grad_()
+        return node_name(case(L, b * 1))
+    assert_same_repr(fn, torch)
+
+
+def test_no_grad_view_of_a_leaf_keeps_no_grad_fn_after_a_write():
+    def fn(L):
+        x = L.arange(1., 7.).reshape(2, 3).requires_grad_()
+        with L.no_grad():
+            v = x[0]
+            x.mul_(2)
+        return node_name(v), v
+    assert_same_repr(fn, torch)
+
+
 # -- detach_() of a saved tensor ---------------------------------------------------------
 
 

@@ -31,21 +31,24 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
 class _Entry:
     """One dual tensor's tangent, or the pending derivation that will produce it."""
 
-    __slots__ = ("ref", "tangent", "pending", "index")
+    __slots__ = ("ref", "tangent", "pending", "index", "source")
 
     def __init__(self, ref: weakref.ref, tangent: Any, pending: Any = None,
-                 index: int = 0) -> None:
+                 index: int = 0, source: _Entry | None = None) -> None:
         self.ref = ref
         self.tangent = tangent
         self.pending = pending
         self.index = index
+        # For a view made before its base became dual: the base's entry its tangent was
+        # derived from (stale once the base's entry is replaced).
+        self.source = source
 
 
 class _ForwardState:
     """The open level (-1: none) and the tangents attached at it."""
 
     __slots__ = ("level", "active", "tangents", "by_node", "on_record", "resolve",
-                 "write_inplace", "primal_of")
+                 "write_inplace", "primal_of", "ns_tensor")
 
     def __init__(self) -> None:
         self.level = -1
@@ -61,6 +64,7 @@ class _ForwardState:
         self.resolve: Callable = _unset
         self.write_inplace: Callable = _unset
         self.primal_of: Callable = _unset
+        self.ns_tensor: Any = None         # the formula namespace on Tensors (view replays)
 
 
 def _unset(*args: Any) -> None:
@@ -94,29 +98,65 @@ def _forget(key: int) -> Callable:
     return drop
 
 
-def set_tangent(t: Any, tangent: Any, pending: Any = None, index: int = 0) -> _Entry:
+def set_tangent(t: Any, tangent: Any, pending: Any = None, index: int = 0,
+                source: _Entry | None = None) -> _Entry:
     """Attach ``tangent`` (or a pending derivation's output ``index``) to ``t``."""
     key = id(t)
     entry = state.tangents[key] = _Entry(weakref.ref(t, _forget(key)), tangent, pending,
-                                         index)
+                                         index, source)
     return entry
+
+
+def is_dual(t: Any) -> bool:
+    """Whether ``t`` has a tangent at the open level: its own, or (a view made before its
+    base became dual) the matching part of its base's. Only asked while a level is open."""
+    table = state.tangents
+    if id(t) in table:
+        return True
+    base = getattr(t, "_base", None)
+    return base is not None and id(base) in table and _sees_base_tangent(t._view[0])
+
+
+def _sees_base_tangent(replay: Any) -> bool:
+    """Whether a view with this replay takes its base's tangent: not a primal from
+    ``unpack_dual`` (torch makes it a view without a tangent) nor a view of one."""
+    return replay is not None and not getattr(replay, "primal_only", False)
 
 
 def tangent_of(t: Any) -> Any:
     """``t``'s tangent at the open level, or None (derives a pending one now)."""
-    entry = state.tangents.get(id(t))
-    if entry is None:
-        return None
+    table = state.tangents
+    entry = table.get(id(t))
+    if entry is None or (entry.source is not None
+                         and table.get(id(t._base)) is not entry.source):
+        return _view_of_base_tangent(t)
     if entry.pending is not None:
         state.resolve(entry.pending)
     return entry.tangent
 
 
+def _view_of_base_tangent(t: Any) -> Any:
+    """The tangent of a view made before its base became dual: the view's replay run on
+    the base's tangent (shares its memory, as in torch), kept until the base's changes."""
+    base = getattr(t, "_base", None)
+    if base is None or not _sees_base_tangent(t._view[0]):
+        return None
+    base_entry = state.tangents.get(id(base))
+    if base_entry is None:
+        return None
+    base_tangent = tangent_of(base)
+    if base_tangent is None or tuple(base_tangent.shape) != tuple(base.shape):
+        return None
+    with suspended():
+        tangent = t._view[0](state.ns_tensor, base_tangent)
+    set_tangent(t, tangent, source=base_entry)
+    return tangent
+
+
 def has_tangent(inputs: tuple) -> bool:
     """Whether any of ``inputs`` is a dual tensor (only asked while a level is open)."""
-    table = state.tangents
     for t in inputs:
-        if id(t) in table:
+        if is_dual(t):
             return True
     return False
 
@@ -256,11 +296,12 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
         level = state.level
     if level < 0:
         return UnpackedDualTensor(tensor, None)
-    tangent = tangent_of(tensor) if state.active else None   # a Function's forward: primals
-    if tangent is None:
+    if not state.active:                  # a Function's forward sees primals only
         return UnpackedDualTensor(tensor, None)
-    if level != state.level:
+    tangent = tangent_of(tensor)
+    if tangent is not None and level != state.level:
         raise RuntimeError("Invalid level given to _fw_primal")
+    # Always a view (as torch): one that never takes a tangent its base gets later.
     return UnpackedDualTensor(state.primal_of(tensor), tangent)
 
 

@@ -27,7 +27,14 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import engine as _engine
 from ..autograd.anomaly import anomaly_state as _anomaly
-from ..autograd.forward_ad import TangentEdge, flush, has_tangent, set_tangent, tangent_of
+from ..autograd.forward_ad import (
+    TangentEdge,
+    flush,
+    has_tangent,
+    is_dual,
+    set_tangent,
+    tangent_of,
+)
 from ..autograd.forward_ad import state as _fw
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import InvalidViewNode, LiveViews, Node, SavedResult, short_node_name
@@ -140,7 +147,7 @@ def edge(t: Any) -> tuple:
     """The (node, output_nr) a gradient for ``t`` flows into; (None, 0) for constants.
     While a dual level is open, a dual input's edge is a TangentEdge (see forward_ad)."""
     if isinstance(t, Tensor):
-        if _fw.active and id(t) in _fw.tangents:
+        if _fw.active and is_dual(t):
             return (TangentEdge(tangent_of(t), t._edge()), 0)
         if t._grad_fn is not None:
             return (t._grad_fn, t._output_nr)
@@ -334,7 +341,7 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                 a = _float_input(a)
             out = forward(a)
             if not (differentiable and ((input._requires_grad and _grad_state.grad_enabled)
-                                        or (_fw.active and id(input) in _fw.tangents))):
+                                        or (_fw.active and is_dual(input)))):
                 return _make(out)
             gf = input._grad_fn
             n = node_cls(((gf, input._output_nr) if gf is not None and not _fw.active
@@ -568,8 +575,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
                                f"'{which}'")
         if fw:                      # a dual input's derivative is wanted for its tangent
-            s_req = s_req or id(input) in _fw.tangents
-            o_req = o_req or id(other) in _fw.tangents
+            s_req = s_req or is_dual(input)
+            o_req = o_req or is_dual(other)
         gf = input._grad_fn
         s_edge = (gf, input._output_nr) if gf is not None and not fw else edge(input)
         if number_other:
@@ -714,13 +721,13 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
             _grad_state.grad_enabled = prev
         _write(self, res._data, op_name)
         if self._counter.views:
-            _regenerate_views(self._counter, self._base if self._base is not None else self)
+            _regenerate_views(self._counter)
         return self
     # Under saved-tensor hooks pack sees ``old`` at once: give it the value from before the
     # write, not memory the write is about to change.
     old = _make(self._data.copy() if saved_hooks_active else self._data,
                 self._requires_grad, self._grad_fn, self._output_nr)
-    if _fw.active and id(self) in _fw.tangents:
+    if _fw.active and is_dual(self):
         set_tangent(old, tangent_of(self))
     res = op(old, *args, **kwargs)
     node = res._grad_fn
@@ -736,7 +743,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         # A non-differentiable op (logical_and_, ...) or one recorded only for its tangent:
         # torch bumps the version but leaves the tensor's history as it was.
         if self._counter.views:
-            _regenerate_views(self._counter, self._base if self._base is not None else self)
+            _regenerate_views(self._counter)
         return self
     if self._base is not None:
         _rebase_view(self, res)
@@ -744,7 +751,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         _set_history(self, res._grad_fn, res._output_nr)
         self._requires_grad = res._requires_grad or self._requires_grad
     if self._counter.views:
-        _regenerate_views(self._counter, self._base if self._base is not None else self, self)
+        _regenerate_views(self._counter, self)
     self._counter.last_node_name = type(node).__name__
     return self
 
@@ -805,6 +812,15 @@ def _rebind_saved_result(node: Node, res: Tensor, self: Tensor) -> None:
     node._saved = tuple(saved)
 
 
+_NO_GRAD_VIEW = ("A view was created in no_grad mode and {} with grad mode enabled. Given "
+                 "that this use case is ambiguous and error-prone, it is forbidden. You can "
+                 "clarify your code by moving both the view and the inplace either both inside "
+                 "the no_grad block (if you don't want the inplace to be tracked) or both "
+                 "outside (if you want the inplace to be tracked).")
+NO_GRAD_VIEW_INPLACE = _NO_GRAD_VIEW.format("is being modified inplace")
+NO_GRAD_VIEW_MODIFIED = _NO_GRAD_VIEW.format(
+    "its base or another view of its base has been modified inplace")
+
 # A view remembers its base and how to re-derive it from the base: ``replay(ns, x)``.
 # ``_view`` = (replay, error_message_for_inplace_or_None).
 
@@ -819,12 +835,7 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
     out._base = base
     if inplace_error is None and not _grad_state.grad_enabled and (
             input._requires_grad or base._requires_grad):
-        inplace_error = (
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
-            "You can clarify your code by moving both the view and the inplace either both "
-            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
-            "outside (if you want the inplace to be tracked).")
+        inplace_error = NO_GRAD_VIEW_INPLACE
     if replay is not None and input._base is not None and input._view is not None:
         first = input._view[0]
         if first is None:
@@ -832,10 +843,14 @@ def mark_view(out: Tensor, input: Tensor, replay: Callable | None,
         else:
             def chain(ns: Formulas, x: Any, _a=first, _b=replay) -> Any:
                 return _b(ns, _a(ns, x))
+            # A view of unpack_dual's primal has no tangent either (see forward_ad).
+            chain.primal_only = getattr(first, "primal_only", False)
     else:
         chain = replay
     out._view = (chain, inplace_error)
-    if out._grad_fn is not None:
+    # A no_grad view of a non-leaf is kept too: a later write makes its grad_fn raise.
+    if out._grad_fn is not None or (inplace_error is NO_GRAD_VIEW_INPLACE
+                                    and base._grad_fn is not None):
         views = out._counter.views
         if views is None:
             views = out._counter.views = LiveViews()
@@ -894,20 +909,29 @@ MODIFIED_MULTI_VIEW = (
     "inplace operation by an out-of-place one.")
 
 
-def _regenerate_views(counter: Any, base: Tensor, skip: Tensor | None = None) -> None:
-    """The views of ``base`` still point at its old history: give them the new one (or,
-    for one of several views an op returned, a grad_fn that raises torch's error)."""
+def _regenerate_views(counter: Any, skip: Tensor | None = None) -> None:
+    """The views sharing this memory still point at their base's old history: give them
+    its current one (views of a detached alias included, as torch), or a grad_fn that
+    raises torch's error for one of several views an op returned or a no_grad view."""
     for view in counter.views.alive():
-        if view is skip or view._base is not base:
+        if view is skip or type(view._grad_fn) is InvalidViewNode:
             continue
-        replay, multi_view_error = view._view
-        if replay is not None:
+        replay, view_error = view._view
+        base = view._base
+        if view_error is NO_GRAD_VIEW_INPLACE:
+            _invalidate_view(view, base, NO_GRAD_VIEW_MODIFIED)
+        elif replay is not None:
             _regenerate_view(view, base, replay)
-        elif multi_view_error and type(view._grad_fn) is not InvalidViewNode:
-            node = InvalidViewNode((edge(base),))
-            node.message = MODIFIED_MULTI_VIEW.format(
-                view._output_nr, short_node_name(type(view._grad_fn).__name__))
-            _set_history(view, node, 0)
+        elif view_error:
+            _invalidate_view(view, base, MODIFIED_MULTI_VIEW.format(
+                view._output_nr, short_node_name(type(view._grad_fn).__name__)))
+
+
+def _invalidate_view(view: Tensor, base: Tensor, message: str) -> None:
+    node = InvalidViewNode((edge(base),))
+    node.message = message
+    _set_history(view, node, 0)
+    view._requires_grad = True
 
 
 def _rebase_view(view: Tensor, res: Tensor) -> None:

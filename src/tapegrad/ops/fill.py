@@ -19,6 +19,12 @@ class FillBackward0(Node):
         return (ns.mul(grads[0], 0),)
 
 
+class ZeroBackward0(FillBackward0):
+    """zero_: fill_ with 0 (torch names its node apart)."""
+
+    __slots__ = ()
+
+
 class FillBackward1(Node):
     """fill_ with a 0-d tensor value: that value gets the sum of the gradient."""
 
@@ -29,7 +35,7 @@ class FillBackward1(Node):
         return (ns.mul(grads[0], 0), g if ns.np_dtype(g) == self.dtype else ns.cast(g, self.dtype))
 
 
-def _filled(input: Tensor, value: Any) -> Tensor:
+def _filled(input: Tensor, value: Any, node_cls: type = FillBackward0) -> Tensor:
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
@@ -43,7 +49,7 @@ def _filled(input: Tensor, value: Any) -> Tensor:
     out = np.full(input._data.shape, value, input._data.dtype)
     if not needs_grad(input):
         return _make(out)
-    return record(FillBackward0((edge(input),)), out)
+    return record(node_cls((edge(input),)), out)
 
 
 @tensor_method("fill_")
@@ -55,4 +61,4 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 @tensor_method("zero_")
 def zero_(self: Tensor) -> Tensor:
     """Tensor.zero_()"""
-    return inplace(self, _filled, "zero_", 0)
+    return inplace(self, _filled, "zero_", 0, ZeroBackward0)

@@ -244,6 +244,9 @@ def _identity_replay(ns: Any, x: Any) -> Any:
     return x
 
 
+_identity_replay.primal_only = True     # the primal never takes the dual's tangent
+
+
 def primal_of(t: Tensor) -> Tensor:
     """A view of ``t`` without its tangent (gradients pass through unchanged)."""
     if t._requires_grad and _grad_state.grad_enabled:
@@ -255,6 +258,7 @@ def primal_of(t: Tensor) -> Tensor:
 
 state.on_record = on_record
 state.primal_of = primal_of
+state.ns_tensor = ns_tensor
 state.resolve = resolve
 state.write_inplace = write_inplace
 Tensor._tangent_repr = property(_fwad.tangent_repr)
