@@ -264,6 +264,8 @@ from .ops.shape import (
     unbind,
     unsqueeze,
 )
+from .ops.special import logaddexp, logaddexp2, xlogy
+from .ops.split_ops import dsplit, hsplit, tensor_split, vsplit
 from .ops.unary_math import (
     acos,
     acosh,

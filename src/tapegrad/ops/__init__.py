@@ -18,6 +18,8 @@ from . import (  # noqa: F401
     reductions_extra,
     saved_attributes,
     shape,
+    special,
+    split_ops,
     unary_math,
     unfold,
 )

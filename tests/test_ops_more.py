@@ -1,0 +1,242 @@
+"""tensor_split/hsplit/vsplit/dsplit, logaddexp/logaddexp2/xlogy, logcumsumexp, aminmax,
+mode, and nn.functional logsigmoid/softsign/glu/unfold/fold/interpolate with their modules:
+values, dtypes, grad_fn names, first and second derivatives (finite differences and torch)
+and torch's errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from torch_compare import (
+    assert_same_error,
+    assert_same_repr,
+    assert_same_result,
+    assert_same_tensor,
+    check_derivatives,
+)
+
+import tapegrad
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+X74 = RNG.standard_normal((7, 4))
+X234 = RNG.standard_normal((2, 3, 4))
+
+
+def _names(outputs) -> list:
+    outs = outputs if isinstance(outputs, (tuple, list)) else [outputs]
+    return [type(o.grad_fn).__name__ for o in outs]
+
+
+def _same_values(fn) -> None:
+    """fn(torch) and fn(tapegrad): the same tensor (NaN and infinities included), or the
+    same error."""
+    try:
+        expected = fn(torch)
+    except Exception:  # noqa: BLE001 - the error is what is compared
+        assert_same_error(lambda: fn(tapegrad), lambda: fn(torch))
+        return
+    got = fn(tapegrad)
+    assert_same_tensor(got, expected, rtol=1e-6)
+    assert got.requires_grad == expected.requires_grad
+
+
+def _same_names(fn, *arrays) -> None:
+    got = fn(tapegrad, *[tapegrad.tensor(a, requires_grad=True) for a in arrays])
+    exp = fn(torch, *[torch.tensor(a, requires_grad=True) for a in arrays])
+    assert _names(got) == _names(exp)
+
+
+# -- splits --------------------------------------------------------------------------------
+
+SPLITS = [
+    lambda t, x: t.tensor_split(x, 3),
+    lambda t, x: t.tensor_split(x, [1, 5], dim=1),
+    lambda t, x: t.tensor_split(x, [5, 2]),
+    lambda t, x: t.tensor_split(x, [-2, 9]),
+    lambda t, x: t.tensor_split(x, t.tensor(3)),
+    lambda t, x: t.tensor_split(x, t.tensor([1, 3])),
+    lambda t, x: x.tensor_split(2, -1),
+    lambda t, x: t.hsplit(x, 2),
+    lambda t, x: t.hsplit(x, [1, 2]),
+    lambda t, x: t.vsplit(x, [2]),
+    lambda t, x: x.hsplit(1),
+]
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_splits_match_torch(split) -> None:
+    assert_same_result(lambda lib: split(lib, lib.tensor(X74)), torch)
+    _same_names(split, X74)
+    check_derivatives(lambda lib, x: sum((p ** 2).sum() * (i + 1)
+                                         for i, p in enumerate(split(lib, x))),
+                      X74, torch=torch, rtol=1e-5)
+
+
+def test_dsplit_and_views() -> None:
+    assert_same_result(lambda lib: lib.dsplit(lib.tensor(X234), [1, 3]), torch)
+    assert_same_result(lambda lib: lib.hsplit(lib.tensor(np.arange(6.0)), 3), torch)
+    x = tapegrad.tensor(X74.copy())
+    pieces = tapegrad.tensor_split(x, 2)
+    pieces[0][0, 0] = 100.0
+    assert x[0, 0].item() == 100.0
+    assert pieces[1]._base is x
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.tensor_split(t.tensor(X74), 0),
+    lambda t: t.tensor_split(t.tensor(1.0), 2),
+    lambda t: t.tensor_split(t.tensor(X74), t.tensor([[1, 3]])),
+    lambda t: t.tensor_split(t.tensor(X74), t.tensor(1.0)),
+    lambda t: t.tensor_split(t.tensor(X74), 2.5),
+    lambda t: t.tensor_split(t.tensor(X74), 2, 2),
+    lambda t: t.hsplit(t.tensor(X74), 3),
+    lambda t: t.hsplit(t.tensor(X74), 0),
+    lambda t: t.hsplit(t.tensor(np.zeros(6)), 4),
+    lambda t: t.hsplit(t.tensor(1.0), 1),
+    lambda t: t.vsplit(t.tensor(np.zeros(6)), 2),
+    lambda t: t.vsplit(t.tensor(X74), 2),
+    lambda t: t.dsplit(t.tensor(X74), 2),
+    lambda t: t.dsplit(t.tensor(X234), 3),
+])
+def test_split_errors_match_torch(call) -> None:
+    assert_same_error(lambda: call(tapegrad), lambda: call(torch))
+
+
+# -- logaddexp, logaddexp2, xlogy --------------------------------------------------------
+
+A = RNG.standard_normal((3, 4))
+B = RNG.standard_normal((4,))
+POS = RNG.uniform(0.5, 2.0, (3, 4))
+
+
+@pytest.mark.parametrize("fn, args", [
+    (lambda t, a, b: t.logaddexp(a, b), (A, B)),
+    (lambda t, a, b: t.logaddexp2(a, b), (A, B)),
+    (lambda t, a, b: a.logaddexp(b * 3), (A, B)),
+    (lambda t, a, b: t.xlogy(a, b), (A, POS)),
+    (lambda t, a, b: t.xlogy(a, b), (A, POS[:1, :1].reshape(()))),
+    (lambda t, a: t.xlogy(a, 2.5), (A,)),
+    (lambda t, b: t.xlogy(3, b), (POS,)),
+    (lambda t, b: t.xlogy(-1.5, b), (POS,)),
+    (lambda t, a, b: a.xlogy(b), (A, POS)),
+])
+def test_log_binary_ops_derivatives(fn, args) -> None:
+    _same_names(fn, *args)
+    check_derivatives(fn, *args, torch=torch, rtol=1e-5)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.xlogy(t.tensor([0.0, 0, 0, 2]), t.tensor([float("nan"), 0, -1, 0])),
+    lambda t: t.xlogy(t.tensor([0, 2]), t.tensor([1, 2])),
+    lambda t: t.xlogy(t.tensor([0.0, 2]), 3),
+    lambda t: t.xlogy(2, t.tensor([1, 2])),
+    lambda t: t.xlogy(t.tensor(2.0, dtype=t.float32), t.tensor([1.0, 2], dtype=t.float64)),
+    lambda t: t.tensor([1.0, 2.0]).xlogy_(t.tensor([3.0, 0.0])),
+    lambda t: t.logaddexp(t.tensor([float("inf"), -float("inf"), 1.0]),
+                          t.tensor([float("inf"), -float("inf"), 1000.0])),
+    lambda t: t.logaddexp2(t.tensor([1.0], dtype=t.float32), t.tensor(2.0)),
+    lambda t: t.logaddexp(t.tensor([1, 2]), t.tensor([1, 2])),
+    lambda t: t.logaddexp(t.tensor([1.0]), 2.0),
+    lambda t: t.logaddexp(t.zeros(0, 3), t.zeros(3)),
+    lambda t: t.logaddexp(t.zeros(2), t.zeros(3)),
+])
+def test_log_binary_values_and_errors(fn) -> None:
+    _same_values(fn)
+
+
+def test_xlogy_inplace_records_its_node() -> None:
+    def fn(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True) * 1
+        x.xlogy_(lib.tensor([3.0, 4.0]))
+        return x.grad_fn.name()
+    assert fn(tapegrad) == fn(torch)
+
+
+# -- activations ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fn, arg", [
+    (lambda t, x: t.nn.functional.logsigmoid(x), A * 5),
+    (lambda t, x: t.nn.functional.softsign(x), A * 3),
+    (lambda t, x: t.nn.functional.glu(x), A),
+    (lambda t, x: t.nn.functional.glu(x, 0), X74[:6]),
+    (lambda t, x: t.nn.functional.glu(x, dim=1), X234.transpose(0, 2, 1)),
+])
+def test_activation_derivatives(fn, arg) -> None:
+    _same_names(fn, arg)
+    check_derivatives(fn, arg, torch=torch, rtol=1e-5)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.nn.functional.logsigmoid(t.tensor([-1000.0, 0.0, 1000.0])),
+    lambda t: t.nn.functional.logsigmoid(t.tensor([1, 2])),
+    lambda t: t.nn.functional.softsign(t.tensor([1, 2])),
+    lambda t: t.nn.functional.softsign(t.tensor(-2.0, dtype=t.float32)),
+    lambda t: t.nn.functional.glu(t.zeros(3)),
+    lambda t: t.nn.functional.glu(t.tensor(1.0)),
+    lambda t: t.nn.functional.glu(t.zeros(2, 4), 2),
+    lambda t: t.nn.functional.glu(t.zeros(0, 4, dtype=t.float32)),
+    lambda t: t.nn.functional.glu(t.tensor([1, 2])),
+])
+def test_activation_values_and_errors(fn) -> None:
+    assert_same_result(fn, torch, tol=1e-12)
+
+
+# -- unfold / fold -------------------------------------------------------------------------
+
+IMG = RNG.standard_normal((2, 2, 5, 6))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(kernel_size=2),
+    dict(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+    dict(kernel_size=3, padding=(0, 1), stride=2),
+])
+def test_unfold_fold_derivatives(kwargs) -> None:
+    def unfold(t, x):
+        return t.nn.functional.unfold(x, **kwargs)
+
+    def fold(t, x):
+        return t.nn.functional.fold(x, (5, 6), **kwargs)
+
+    _same_names(unfold, IMG)
+    check_derivatives(lambda t, x: unfold(t, x) ** 2, IMG[:1], torch=torch, rtol=1e-5)
+    cols = torch.nn.functional.unfold(torch.tensor(IMG), **kwargs).numpy()
+    _same_names(fold, cols)
+    check_derivatives(lambda t, x: fold(t, x) ** 2, cols[:1], torch=torch, rtol=1e-5)
+    assert_same_result(lambda t: unfold(t, t.tensor(IMG[0], dtype=t.float32)), torch)
+    assert_same_result(lambda t: fold(t, t.tensor(cols[0])), torch)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.nn.functional.unfold(t.zeros(1, 2, 3, 5, 5), 2),
+    lambda t: t.nn.functional.unfold(t.zeros(1, 2, 3, 3), (2,)),
+    lambda t: t.nn.functional.unfold(t.zeros(1, 2, 3, 3), 4),
+    lambda t: t.nn.functional.unfold(t.zeros(1, 2, 3, 3), 0),
+    lambda t: t.nn.functional.unfold(t.zeros(1, 2, 3, 3), 2, stride=0),
+    lambda t: t.nn.functional.unfold(t.zeros(1, 2, 3, 3), 2, dilation=0),
+    lambda t: t.nn.functional.fold(t.zeros(1, 7, 4), (3, 3), 2),
+    lambda t: t.nn.functional.fold(t.zeros(1, 8, 5), (3, 3), 2),
+    lambda t: t.nn.functional.fold(t.zeros(1, 8, 4, 1), (3, 3), 2),
+])
+def test_unfold_fold_errors(call) -> None:
+    assert_same_error(lambda: call(tapegrad), lambda: call(torch))
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.LogSigmoid(), lambda nn: nn.Softsign(), lambda nn: nn.GLU(),
+    lambda nn: nn.GLU(dim=0), lambda nn: nn.Unfold(2), lambda nn: nn.Unfold((2, 3), padding=1),
+    lambda nn: nn.Fold((5, 6), 2), lambda nn: nn.Fold(output_size=4, kernel_size=2, stride=2),
+])
+def test_modules_repr(make) -> None:
+    assert_same_repr(lambda t: make(t.nn), torch)
+
+
+def test_modules_forward() -> None:
+    assert_same_result(lambda t: t.nn.Unfold(2)(t.tensor(IMG)), torch)
+    assert_same_result(lambda t: t.nn.Fold((4, 4), 2, stride=2)(
+        t.tensor(np.arange(32.0).reshape(1, 8, 4))), torch)
+    assert_same_result(lambda t: t.nn.GLU(0)(t.tensor(X74[:6])), torch)
+    assert_same_result(lambda t: t.nn.LogSigmoid()(t.tensor(A)), torch)
+    assert_same_result(lambda t: t.nn.Softsign()(t.tensor(A)), torch)
