@@ -240,3 +240,84 @@ def test_modules_forward() -> None:
     assert_same_result(lambda t: t.nn.GLU(0)(t.tensor(X74[:6])), torch)
     assert_same_result(lambda t: t.nn.LogSigmoid()(t.tensor(A)), torch)
     assert_same_result(lambda t: t.nn.Softsign()(t.tensor(A)), torch)
+
+
+# -- aminmax, mode, logcumsumexp -----------------------------------------------------------
+
+TIES = np.array([[1.0, 3, 3, 1, 2], [0, 0, 5, -1, 5]])
+TIE_FNS = [
+    lambda t, x: sum(v * (i + 2) for i, v in enumerate(t.aminmax(x))),
+    lambda t, x: t.aminmax(x, dim=1)[0] * 2 + t.aminmax(x, dim=1).max,
+    lambda t, x: t.mode(x).values * 3,
+    lambda t, x: t.mode(x.t(), 0, keepdim=True)[0] * 3,
+]
+
+
+@pytest.mark.parametrize("fn", TIE_FNS)
+def test_ties_share_or_pick_the_gradient_as_torch(fn) -> None:
+    """Ties are not differentiable points: compare with torch only."""
+    grads = []
+    for lib in (tapegrad, torch):
+        x = lib.tensor(TIES, requires_grad=True)
+        fn(lib, x).sum().backward()
+        grads.append(x.grad)
+    assert_same_tensor(*grads)
+
+
+@pytest.mark.parametrize("fn, arg", [
+    (TIE_FNS[0], X74),
+    (TIE_FNS[1], X74),
+    (lambda t, x: x.aminmax(dim=0, keepdim=True).min ** 2, X74),
+    (lambda t, x: t.aminmax(x, keepdim=True).max ** 2, X74),
+    (lambda t, x: t.aminmax(x).max * 3, np.array(2.0)),
+    (lambda t, x: t.mode(x).values ** 2, X74),
+    (lambda t, x: t.mode(x, 0, keepdim=True)[0] ** 2, X234),
+    (lambda t, x: x.mode(0).values * 2, np.array(5.0)),
+    (lambda t, x: t.logcumsumexp(x, 0), X74),
+    (lambda t, x: x.logcumsumexp(-1) ** 2, X234),
+    (lambda t, x: t.logcumsumexp(x, 0) * 2, np.array(0.5)),
+])
+def test_reduction_derivatives(fn, arg) -> None:
+    _same_names(fn, arg)
+    check_derivatives(fn, arg, torch=torch, rtol=1e-5)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.aminmax(t.tensor([[1.0, 2], [3, 0]]), dim=1, keepdim=True),
+    lambda t: t.aminmax(t.tensor([1, 5])),
+    lambda t: t.aminmax(t.tensor([True, False])),
+    lambda t: t.aminmax(t.tensor([1.0, float("nan")])),
+    lambda t: t.aminmax(t.zeros(0, 3), dim=1),
+    lambda t: t.mode(t.tensor([[3.0, 1, 3, 1], [2, 2, 5, 5]]), 1),
+    lambda t: t.mode(t.tensor([4, 4, 1])),
+    lambda t: t.mode(t.tensor(3.0), 0, True),
+    lambda t: t.tensor([[2.0, 2], [2, 1]]).mode(keepdim=True),
+])
+def test_reduction_values_and_reprs(fn) -> None:
+    assert_same_repr(fn, torch)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.logcumsumexp(t.tensor([[1.0, 2], [3, 4]], dtype=t.float32), 1),
+    lambda t: t.logcumsumexp(t.zeros(0), 0),
+    lambda t: t.logcumsumexp(t.tensor([-float("inf"), 0.0, 1000.0]), 0),
+    lambda t: t.logcumsumexp(t.tensor([1, 2]), 0),
+    lambda t: t.logcumsumexp(t.tensor([True]), 0),
+    lambda t: t.logcumsumexp(t.zeros(2, 2), 2),
+    lambda t: t.aminmax(t.tensor([])),
+    lambda t: t.aminmax(t.zeros(0, 3), dim=0),
+    lambda t: t.aminmax(t.zeros(2, 3), dim=(0, 1)),
+    lambda t: t.aminmax(t.zeros(2, 3), dim=2),
+    lambda t: t.mode(t.zeros(0)),
+    lambda t: t.mode(t.zeros(2), 1),
+])
+def test_reduction_values_and_errors(fn) -> None:
+    _same_values(fn)
+
+
+def test_logcumsumexp_backward_does_not_overflow() -> None:
+    def grad(lib):
+        x = lib.tensor([-1000.0, 1000.0, 0.0], dtype=lib.float64, requires_grad=True)
+        lib.logcumsumexp(x, 0).backward(lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64))
+        return x.grad
+    assert_same_tensor(grad(tapegrad), grad(torch))

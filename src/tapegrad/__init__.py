@@ -250,6 +250,7 @@ from .ops.reductions_extra import (
     var_mean,
     vector_norm,
 )
+from .ops.reductions_more import aminmax, logcumsumexp, mode
 from .ops.shape import (
     broadcast_to,
     flatten,

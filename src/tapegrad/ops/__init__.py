@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     pointwise,
     reduction,
     reductions_extra,
+    reductions_more,
     saved_attributes,
     shape,
     special,
