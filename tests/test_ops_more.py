@@ -29,7 +29,7 @@ def _names(outputs) -> list:
     return [type(o.grad_fn).__name__ for o in outs]
 
 
-def _same_values(fn) -> None:
+def _same_values(fn, atol: float = 1e-9) -> None:
     """fn(torch) and fn(tapegrad): the same tensor (NaN and infinities included), or the
     same error."""
     try:
@@ -38,7 +38,7 @@ def _same_values(fn) -> None:
         assert_same_error(lambda: fn(tapegrad), lambda: fn(torch))
         return
     got = fn(tapegrad)
-    assert_same_tensor(got, expected, rtol=1e-6)
+    assert_same_tensor(got, expected, rtol=1e-6, atol=atol)
     assert got.requires_grad == expected.requires_grad
 
 
@@ -228,6 +228,9 @@ def test_unfold_fold_errors(call) -> None:
     lambda nn: nn.LogSigmoid(), lambda nn: nn.Softsign(), lambda nn: nn.GLU(),
     lambda nn: nn.GLU(dim=0), lambda nn: nn.Unfold(2), lambda nn: nn.Unfold((2, 3), padding=1),
     lambda nn: nn.Fold((5, 6), 2), lambda nn: nn.Fold(output_size=4, kernel_size=2, stride=2),
+    lambda nn: nn.Upsample(scale_factor=2), lambda nn: nn.Upsample(size=3, mode="bilinear"),
+    lambda nn: nn.Upsample(size=(3, 4), mode="bilinear", align_corners=True),
+    lambda nn: nn.Upsample(scale_factor=(2, 1.5)),
 ])
 def test_modules_repr(make) -> None:
     assert_same_repr(lambda t: make(t.nn), torch)
@@ -240,6 +243,9 @@ def test_modules_forward() -> None:
     assert_same_result(lambda t: t.nn.GLU(0)(t.tensor(X74[:6])), torch)
     assert_same_result(lambda t: t.nn.LogSigmoid()(t.tensor(A)), torch)
     assert_same_result(lambda t: t.nn.Softsign()(t.tensor(A)), torch)
+    assert_same_result(lambda t: t.nn.Upsample(scale_factor=2)(t.tensor(IMG)), torch)
+    assert_same_result(lambda t: t.nn.Upsample((3, 9), mode="bilinear", align_corners=True)(
+        t.tensor(IMG)), torch)
 
 
 # -- aminmax, mode, logcumsumexp -----------------------------------------------------------
@@ -321,3 +327,53 @@ def test_logcumsumexp_backward_does_not_overflow() -> None:
         lib.logcumsumexp(x, 0).backward(lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64))
         return x.grad
     assert_same_tensor(grad(tapegrad), grad(torch))
+
+
+# -- interpolate ---------------------------------------------------------------------------
+
+SIGNAL = RNG.standard_normal((2, 2, 5))
+
+
+@pytest.mark.parametrize("arg, kwargs", [
+    (SIGNAL, dict(size=8)),
+    (SIGNAL, dict(scale_factor=1.7)),
+    (SIGNAL, dict(size=3)),
+    (SIGNAL, dict(size=8, mode="linear")),
+    (SIGNAL, dict(size=8, mode="linear", align_corners=True)),
+    (SIGNAL, dict(scale_factor=2.5, mode="linear")),
+    (SIGNAL, dict(size=1, mode="linear", align_corners=True)),
+    (SIGNAL, dict(size=3, mode="linear")),
+    (IMG[:1], dict(scale_factor=2)),
+    (IMG[:1], dict(size=(3, 7))),
+    (IMG[:1], dict(size=(3, 7), mode="bilinear")),
+    (IMG[:1], dict(size=(7, 3), mode="bilinear", align_corners=True)),
+    (IMG[:1], dict(scale_factor=(1.5, 0.6), mode="bilinear")),
+    (IMG[:1], dict(scale_factor=1.5, mode="bilinear", recompute_scale_factor=True)),
+])
+def test_interpolate_matches_torch(arg, kwargs) -> None:
+    def fn(t, x):
+        return t.nn.functional.interpolate(x, **kwargs) ** 2
+    _same_names(lambda t, x: t.nn.functional.interpolate(x, **kwargs), arg)
+    check_derivatives(fn, arg, torch=torch, rtol=1e-5)
+    # float32: torch rounds its interpolation weights to float32 first
+    _same_values(lambda t: t.nn.functional.interpolate(t.tensor(arg, dtype=t.float32),
+                                                       **kwargs), atol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, x: t.nn.functional.interpolate(x, size=3, align_corners=True),
+    lambda t, x: t.nn.functional.interpolate(x),
+    lambda t, x: t.nn.functional.interpolate(x, size=3, scale_factor=2),
+    lambda t, x: t.nn.functional.interpolate(x, size=(3, 3)),
+    lambda t, x: t.nn.functional.interpolate(x, size=[3, 3]),
+    lambda t, x: t.nn.functional.interpolate(x, scale_factor=(2, 3)),
+    lambda t, x: t.nn.functional.interpolate(x, size=3, mode="bilinear"),
+    lambda t, x: t.nn.functional.interpolate(x[0, 0], size=3),
+    lambda t, x: t.nn.functional.interpolate(x, size=3, mode="foo"),
+    lambda t, x: t.nn.functional.interpolate(x, size=0),
+    lambda t, x: t.nn.functional.interpolate(x[None], size=(3, 0)),
+    lambda t, x: t.nn.functional.interpolate(x[None], size=3, mode="linear"),
+])
+def test_interpolate_errors(call) -> None:
+    assert_same_error(lambda: call(tapegrad, tapegrad.tensor(SIGNAL)),
+                      lambda: call(torch, torch.tensor(SIGNAL)))

@@ -1,5 +1,5 @@
-"""More layers over nn.functional: LogSigmoid, Softsign, GLU, Unfold, Fold, with torch's
-reprs."""
+"""More layers over nn.functional: LogSigmoid, Softsign, GLU, Unfold, Fold, Upsample, with
+torch's reprs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["LogSigmoid", "Softsign", "GLU", "Unfold", "Fold"]
+__all__ = ["LogSigmoid", "Softsign", "GLU", "Unfold", "Fold", "Upsample"]
 
 
 class LogSigmoid(Module):
@@ -77,3 +77,30 @@ class Fold(_Blocks):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}, {super().extra_repr()}"
+
+
+class Upsample(Module):
+    """torch.nn.Upsample(size=None, scale_factor=None, mode='nearest', align_corners=None,
+    recompute_scale_factor=None)"""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
+        super().__init__()
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode = mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        if self.scale_factor is not None:
+            return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
+        return f"size={self.size!r}, mode={self.mode!r}"
