@@ -377,3 +377,60 @@ def test_interpolate_matches_torch(arg, kwargs) -> None:
 def test_interpolate_errors(call) -> None:
     assert_same_error(lambda: call(tapegrad, tapegrad.tensor(SIGNAL)),
                       lambda: call(torch, torch.tensor(SIGNAL)))
+
+
+# -- as_strided, torch.special -------------------------------------------------------------
+
+ARANGE = np.arange(12.0).reshape(3, 4)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, x: t.as_strided(x, (2, 2), (1, 2), 1) ** 2,
+    lambda t, x: x.as_strided((3, 2), (1, 1)) ** 2,
+    lambda t, x: t.as_strided(x, (2, 3), (0, 4), 2) ** 2,
+    lambda t, x: t.as_strided(x[1:], (2, 2), (1, 2)) ** 2,
+    lambda t, x: t.as_strided(x[0, 0], (2,), (0,)) ** 2,
+])
+def test_as_strided_derivatives(fn) -> None:
+    _same_names(fn, X74[:3])
+    check_derivatives(fn, X74[:3], torch=torch, rtol=1e-5)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.as_strided(t.tensor(ARANGE), (2, 2), (1, 2), 1),
+    lambda t: t.as_strided(t.tensor(ARANGE)[1:], (2, 2), (1, 2)),
+    lambda t: t.as_strided(t.tensor(1.0), (), ()),
+    lambda t: t.as_strided(t.tensor(ARANGE), (0, 3), (1, 1), 11),
+    lambda t: t.tensor(ARANGE, dtype=t.float32).as_strided((2, 2), (1, 2), 100),
+    lambda t: t.tensor(ARANGE).as_strided((2,), (1,), -1),
+    lambda t: t.tensor(ARANGE).as_strided((2, -1), (1, 1)),
+    lambda t: t.tensor(ARANGE).as_strided((2, 2), (1,)),
+    lambda t: t.tensor(ARANGE).as_strided((2, 2), (1, -1)),
+])
+def test_as_strided_values_and_errors(fn) -> None:
+    _same_values(fn)
+
+
+def test_as_strided_is_a_view() -> None:
+    for lib in (tapegrad, torch):
+        w = lib.zeros(6)
+        v = w.as_strided((2, 2), (3, 1))
+        v.add_(1)
+        assert w.tolist() == [1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
+        assert v._base is w
+    y = tapegrad.arange(4.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        tapegrad.as_strided(y, (3, 2), (1, 1)).mul_(2)
+
+
+@pytest.mark.parametrize("name, args", [
+    ("xlogy", (A, POS)), ("expit", (A,)), ("logit", (POS / 3,)), ("log1p", (POS,)),
+    ("erf", (A,)), ("expm1", (A,)), ("exp2", (A,)),
+])
+def test_special_namespace(name, args) -> None:
+    def fn(t, *xs):
+        return getattr(t.special, name)(*xs)
+    _same_names(fn, *args)
+    check_derivatives(fn, *args, torch=torch, rtol=1e-5)
+    assert_same_result(lambda t: t.special.logsumexp(t.tensor(A), 1), torch)
+    assert_same_result(lambda t: t.special.softmax(t.tensor(A), 0), torch)

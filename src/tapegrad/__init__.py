@@ -267,6 +267,7 @@ from .ops.shape import (
 )
 from .ops.special import logaddexp, logaddexp2, xlogy
 from .ops.split_ops import dsplit, hsplit, tensor_split, vsplit
+from .ops.strided import as_strided
 from .ops.unary_math import (
     acos,
     acosh,
@@ -337,5 +338,5 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import cuda, datasets, func, linalg, nn, optim, utils  # noqa: E402, F401  (need the ops above)
+from . import cuda, datasets, func, linalg, nn, optim, special, utils  # noqa: E402, F401  (need the ops above)
 from .serialization import load, save  # noqa: E402

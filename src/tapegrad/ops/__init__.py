@@ -21,6 +21,7 @@ from . import (  # noqa: F401
     shape,
     special,
     split_ops,
+    strided,
     unary_math,
     unfold,
 )
