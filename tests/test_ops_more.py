@@ -207,6 +207,9 @@ def test_unfold_fold_derivatives(kwargs) -> None:
     check_derivatives(lambda t, x: fold(t, x) ** 2, cols[:1], torch=torch, rtol=1e-5)
     assert_same_result(lambda t: unfold(t, t.tensor(IMG[0], dtype=t.float32)), torch)
     assert_same_result(lambda t: fold(t, t.tensor(cols[0])), torch)
+    _same_names(unfold, IMG[0])
+    _same_names(fold, cols[0])
+    check_derivatives(lambda t, x: fold(t, x) ** 2, cols[0], torch=torch, rtol=1e-5)
 
 
 @pytest.mark.parametrize("call", [

@@ -120,7 +120,9 @@ def _window_args(kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> 
 
 
 def _unfold_array(x: np.ndarray, spec: WindowSpec) -> np.ndarray:
-    """(N, C, H, W) -> (N, C * kh * kw, L), torch's im2col layout."""
+    """(N, C, H, W) -> (N, C * kh * kw, L), torch's im2col layout; unbatched alike."""
+    if x.ndim == 3:
+        return _unfold_array(x[None], spec)[0]
     cols = _im2col_array(x, spec)                     # (N, C, oh, ow, kh, kw)
     n, c = x.shape[:2]
     k = math.prod(spec.kernel)
@@ -129,6 +131,8 @@ def _unfold_array(x: np.ndarray, spec: WindowSpec) -> np.ndarray:
 
 def _fold_array(cols: np.ndarray, spec: WindowSpec) -> np.ndarray:
     """The adjoint of ``_unfold_array``: (N, C * kh * kw, L) -> (N, C, H, W)."""
+    if cols.ndim == 2:
+        return _fold_array(cols[None], spec)[0]
     n, c = spec.in_shape[:2]
     oh, ow = spec.out_spatial
     blocks = cols.reshape(n, c, *spec.kernel, oh, ow).transpose(0, 1, 4, 5, 2, 3)
@@ -166,11 +170,9 @@ formula("unfold_blocks", _unfold_array, _unfold_blocks)
 formula("fold_blocks", _fold_array, _fold_blocks)
 
 
-def _batched(input: Tensor, ndim: int) -> tuple:
-    """(input with a batch dim, whether one was added)."""
-    if input._data.ndim == ndim - 1:
-        return input.unsqueeze(0), True
-    return input, False
+def _batched_shape(shape: tuple, ndim: int) -> tuple:
+    """The shape with a batch dim of 1 where an unbatched input lacks one."""
+    return (1, *shape) if len(shape) == ndim - 1 else shape
 
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
@@ -181,16 +183,14 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
                            f"and other non-zero dimensions for input, but got: {list(shape)}")
     k, dl, p, s = _window_args(kernel_size, dilation, padding, stride)
-    x, added = _batched(input, 4)
-    spec = WindowSpec(tuple(x.shape), k, s, ((p[0], p[0]), (p[1], p[1])), dl)
+    spec = WindowSpec(_batched_shape(shape, 4), k, s, ((p[0], p[0]), (p[1], p[1])), dl)
     blocks = spec.out_spatial
     if min(blocks) < 1:
         raise RuntimeError(
             f"Given input with spatial size {tuple(shape[-2:])}, kernel_size={k}, "
             f"dilation={dl}, padding={p}, calculated shape of the array of sliding blocks as "
             f"{tuple(blocks)}, but its components must be at least one.")
-    out = _unfold_blocks(x, spec)
-    return out.squeeze(0) if added else out
+    return _unfold_blocks(input, spec)
 
 
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
@@ -204,8 +204,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
                            f"{list(shape)}")
     size = _pair(output_size, "output_size")
     k, dl, p, s = _window_args(kernel_size, dilation, padding, stride)
-    x, added = _batched(input, 3)
-    n, ck, length = x.shape
+    n, ck, length = _batched_shape(shape, 3)
     kk = k[0] * k[1]
     if ck % kk:
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
@@ -217,5 +216,4 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
             f"Given output_size={size}, kernel_size={k}, dilation={dl}, padding={p}, "
             f"stride={s}, expected size of input's dimension 2 to match the calculated number "
             f"of sliding blocks {bh} * {bw} = {bh * bw}, but got input.size(2)={length}.")
-    out = _fold_blocks(x, spec)
-    return out.squeeze(0) if added else out
+    return _fold_blocks(input, spec)
