@@ -250,6 +250,7 @@ from .ops.reductions_extra import (
     var_mean,
     vector_norm,
 )
+from .ops.reductions_more import aminmax, logcumsumexp, mode
 from .ops.shape import (
     broadcast_to,
     flatten,
@@ -264,6 +265,9 @@ from .ops.shape import (
     unbind,
     unsqueeze,
 )
+from .ops.special import logaddexp, logaddexp2, xlogy
+from .ops.split_ops import dsplit, hsplit, tensor_split, vsplit
+from .ops.strided import as_strided
 from .ops.unary_math import (
     acos,
     acosh,
@@ -334,5 +338,5 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import cuda, datasets, func, linalg, nn, optim, utils  # noqa: E402, F401  (need the ops above)
+from . import cuda, datasets, func, linalg, nn, optim, special, utils  # noqa: E402, F401  (need the ops above)
 from .serialization import load, save  # noqa: E402

@@ -27,6 +27,8 @@ from ..ops.pointwise import abs, exp, log, relu, sigmoid, tanh, where
 from ..ops.reduction import mean, sum
 from ..tensor import Tensor
 from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution
+from ._functional_extra import fold, glu, logsigmoid, softsign, unfold
+from ._interpolate import interpolate
 from ._named import named
 from ._ops import binary_cross_entropy as _bce
 from ._pooling import (
@@ -50,7 +52,8 @@ __all__ = ["linear", "bilinear", "relu", "threshold", "leaky_relu", "elu", "gelu
            "group_norm", "embedding", "max_pool1d", "max_pool2d", "conv_transpose2d",
            "adaptive_avg_pool2d", "scaled_dot_product_attention", "pad", "adaptive_avg_pool1d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d",
-           "normalize", "cosine_similarity", "pairwise_distance", "one_hot"]
+           "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
+           "logsigmoid", "softsign", "glu", "unfold", "fold", "interpolate"]
 
 _make = Tensor._make
 

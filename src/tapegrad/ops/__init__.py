@@ -16,8 +16,12 @@ from . import (  # noqa: F401
     pointwise,
     reduction,
     reductions_extra,
+    reductions_more,
     saved_attributes,
     shape,
+    special,
+    split_ops,
+    strided,
     unary_math,
     unfold,
 )

@@ -19,6 +19,7 @@ from .activation_attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
+from .extra import GLU, Fold, LogSigmoid, Softsign, Unfold, Upsample
 from .flatten import Flatten, Identity, Unflatten
 from .linear import Bilinear, Linear
 from .loss import (
@@ -57,4 +58,5 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flat
            "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "LayerNorm",
            "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Embedding", "ConvTranspose2d",
            "AdaptiveAvgPool2d", "MultiheadAttention", "RNN", "LSTM", "GRU", "AdaptiveAvgPool1d",
-           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d"]
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d",
+           "LogSigmoid", "Softsign", "GLU", "Unfold", "Fold", "Upsample"]
