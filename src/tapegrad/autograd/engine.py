@@ -13,6 +13,7 @@ The ops package installs both namespaces at import.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import sys
 import threading
@@ -52,9 +53,17 @@ def execute(root_edges: list, root_grads: list, *, keep_graph: bool, create_grap
     prev_capturing = engine_state.capturing
     grad_state.grad_enabled = create_graph
     engine_state.capturing = capture is not None
+    # A backward pass frees its graph by reference counting and makes no cyclic garbage,
+    # but its many small allocations trigger cyclic collections that walk the whole live
+    # graph (most of a backward over many scalar ops); they wait until it is done.
+    gc_paused = gc.isenabled()
+    if gc_paused:
+        gc.disable()
     try:
         return _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumulate)
     finally:
+        if gc_paused:
+            gc.enable()
         grad_state.grad_enabled = prev_mode
         engine_state.capturing = prev_capturing
 
