@@ -63,7 +63,7 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array that can record the ops applied to it."""
 
-    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_counter",
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vc",
                  "_base", "_view", "_grad_acc", "_hooks", "_post_acc_hooks", "_inference",
                  "__weakref__")
 
@@ -80,7 +80,7 @@ class Tensor:
         t._grad_fn = grad_fn
         t._output_nr = output_nr
         t._grad = None
-        t._counter = VersionCounter()
+        t._vc = None                # the VersionCounter, made when first asked for
         t._base = None
         t._view = None
         t._grad_acc = None
@@ -189,6 +189,19 @@ class Tensor:
     @grad.deleter
     def grad(self) -> None:
         self._grad = None
+
+    @property
+    def _counter(self) -> VersionCounter:
+        """This memory's version counter; made on first use, since most op outputs are
+        never saved, viewed or written in place (one object fewer per op)."""
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = VersionCounter()
+        return vc
+
+    @_counter.setter
+    def _counter(self, counter: VersionCounter) -> None:
+        self._vc = counter
 
     @property
     def _version(self) -> int:
@@ -469,6 +482,7 @@ _ndarray = np.ndarray
 def _retype(t: Tensor, cls: type) -> Tensor:
     """Re-create ``t`` as an instance of a Tensor subclass (nn.Parameter), same state."""
     out = _new(cls)
+    t._counter                      # noqa: B018 -- made now, so that both share it
     for name in Tensor.__slots__:
         if name != "__weakref__":
             setattr(out, name, getattr(t, name))

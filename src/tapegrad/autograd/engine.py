@@ -13,6 +13,7 @@ The ops package installs both namespaces at import.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import sys
 import threading
@@ -52,9 +53,17 @@ def execute(root_edges: list, root_grads: list, *, keep_graph: bool, create_grap
     prev_capturing = engine_state.capturing
     grad_state.grad_enabled = create_graph
     engine_state.capturing = capture is not None
+    # A backward pass frees its graph by reference counting and makes no cyclic garbage,
+    # but its many small allocations trigger cyclic collections that walk the whole live
+    # graph (most of a backward over many scalar ops); they wait until it is done.
+    gc_paused = gc.isenabled()
+    if gc_paused:
+        gc.disable()
     try:
         return _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumulate)
     finally:
+        if gc_paused:
+            gc.enable()
         grad_state.grad_enabled = prev_mode
         engine_state.capturing = prev_capturing
 
@@ -73,8 +82,9 @@ def is_checkpoint_valid() -> bool:
     return not engine_state.capturing
 
 
-def _discover(root_nodes: list) -> tuple[dict, dict | None]:
-    """Count, for every reachable node, how many edges point at it."""
+def _discover(root_nodes: list, parents: dict | None = None) -> dict:
+    """Count, for every reachable node, how many edges point at it; with ``parents``,
+    also list there, for every node, the nodes whose edges point at it (one per edge)."""
     deps: dict[Node, int] = {}
     stack = []
     for n in root_nodes:
@@ -91,16 +101,17 @@ def _discover(root_nodes: list) -> tuple[dict, dict | None]:
             else:
                 deps[nxt] = 1
                 stack.append(nxt)
+            if parents is not None:
+                ps = parents.get(nxt)
+                if ps is None:
+                    parents[nxt] = [node]
+                else:
+                    ps.append(node)
     return deps
 
 
-def _restrict(root_nodes: list, deps: dict, target_nodes: set) -> tuple[dict, set]:
+def _restrict(parents: dict, deps: dict, target_nodes: set) -> tuple[dict, set]:
     """Keep only the nodes from which a target is reachable; recount their edges."""
-    parents: dict[Node, list] = {}
-    for node in deps:
-        for nxt, _ in node.next_functions:
-            if nxt is not None:
-                parents.setdefault(nxt, []).append(node)
     needed = {n for n in target_nodes if n in deps}
     queue = list(needed)
     while queue:
@@ -109,11 +120,13 @@ def _restrict(root_nodes: list, deps: dict, target_nodes: set) -> tuple[dict, se
             if p not in needed:
                 needed.add(p)
                 queue.append(p)
-    new_deps = {n: 0 for n in needed}
+    new_deps = {}
     for n in needed:
-        for nxt, _ in n.next_functions:
-            if nxt is not None and nxt in needed:
-                new_deps[nxt] += 1
+        count = 0
+        for p in parents.get(n, ()):
+            if p in needed:
+                count += 1
+        new_deps[n] = count
     return new_deps, needed
 
 
@@ -121,7 +134,9 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
     ns = TENSOR_NS if create_graph else ARRAY_NS
     owned_ns = None if create_graph else ARRAY_NS_OWNED
     root_nodes = [node for node, _ in root_edges]
-    deps = _discover(root_nodes)
+    # With a capture the first walk also notes each node's parents, for _restrict.
+    parents: dict | None = None if capture is None else {}
+    deps = _discover(root_nodes, parents)
     needed = None
     captured = None
     targets: dict[Node, list] = {}
@@ -129,7 +144,7 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
         for i, (node, nr) in enumerate(capture):
             if node is not None:
                 targets.setdefault(node, []).append((nr, i))
-        deps, needed = _restrict(root_nodes, deps, set(targets))
+        deps, needed = _restrict(parents, deps, set(targets))
         captured = [None] * len(capture)
 
     buffers: dict[Node, list] = {}
