@@ -338,5 +338,20 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-from . import cuda, datasets, func, linalg, nn, optim, special, utils  # noqa: E402, F401  (need the ops above)
+from . import cuda, func, linalg, special  # noqa: E402, F401  (need the ops above)
+
+# Imported on first use (``tapegrad.nn``, ``import tapegrad.nn``): they are a third of the
+# import time and a script that only differentiates never needs them.
+_LAZY_SUBMODULES = frozenset({"nn", "optim", "utils", "datasets", "viz"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tapegrad' has no attribute '{name}'")
+
+
+def __dir__() -> list:
+    return sorted({*globals(), *_LAZY_SUBMODULES})
 from .serialization import load, save  # noqa: E402

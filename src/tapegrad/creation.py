@@ -226,11 +226,18 @@ class Generator:
 
     def __init__(self, device: Any = "cpu") -> None:
         self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
+        self._numpy_rng: np.random.Generator | None = None
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        # Made on first use: importing numpy.random would add ~15 ms to ``import tapegrad``.
+        if self._numpy_rng is None:
+            self._numpy_rng = np.random.default_rng(self._seed & 0xFFFFFFFFFFFFFFFF)
+        return self._numpy_rng
 
     def manual_seed(self, seed: int) -> Generator:
         self._seed = builtins.int(seed)
-        self._rng = np.random.default_rng(self._seed & 0xFFFFFFFFFFFFFFFF)
+        self._numpy_rng = None
         return self
 
     def seed(self) -> int:
