@@ -6,7 +6,11 @@ replaced by an empty holder. The first time backward needs one of them, ``fn`` i
 again (with the RNG state of the original forward, so dropout draws the same mask)
 under hooks that fill the holders, and stops as soon as all of them are filled.
 Gradients flow through the graph recorded in the original forward, so
-``autograd.grad``, ``create_graph`` and higher order work unchanged.
+``autograd.grad``, ``create_graph`` and higher order work unchanged. Its options are
+torch's: ``context_fn`` (a context around the forward and one around each recomputation),
+``determinism_check``, ``debug`` (op logs of both runs on a mismatch, in
+``_checkpoint_debug``) and ``early_stop``, with the process-wide overrides
+``set_checkpoint_early_stop`` and ``set_checkpoint_debug_enabled``.
 
 ``use_reentrant=True`` is torch's older variant: ``fn`` runs under ``no_grad``, its
 output gets a ``CheckpointFunctionBackward`` node, and that node's backward reruns
@@ -17,9 +21,10 @@ cannot be used with ``autograd.grad`` or ``backward(inputs=...)``, and it is the
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..autograd.engine import is_checkpoint_valid
@@ -32,16 +37,26 @@ from ..creation import get_rng_state, set_rng_state
 from ..tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction",
-           "check_backward_validity", "detach_variable"]
+           "check_backward_validity", "detach_variable", "noop_context_fn",
+           "set_checkpoint_early_stop", "set_checkpoint_debug_enabled"]
 
 _USE_REENTRANT_WARNING = (
     "{name}: the use_reentrant parameter should be passed explicitly. {when} "
     "use_reentrant=False is recommended, but if you need to preserve the current default "
     "behavior, you can pass use_reentrant=True. Refer to docs for more details on the "
     "differences between the two variants.")
-_DEBUG_TIP = ("\nTip: every tensor saved for backward inside the checkpointed function must "
-              "be saved again, with the same shape and dtype, when it is recomputed: make the "
-              "function deterministic (no data-dependent control flow on global state).\n")
+_DEBUG_TIP = ("\nTip: To see a more detailed error message, either pass `debug=True` to\n"
+              "`torch.utils.checkpoint.checkpoint(...)` or wrap the code block\n"
+              "with `with torch.utils.checkpoint.set_checkpoint_debug_enabled(True):` to\n"
+              "enable checkpoint\u2011debug mode globally.\n")
+_SUPPRESSED = ("torch.utils.checkpoint: the forward context provided by context_fn suppressed "
+               "an exception raised during the checkpointed forward. This is not supported "
+               "because checkpoint cannot return a value for a failed forward.")
+
+# Set by set_checkpoint_early_stop / set_checkpoint_debug_enabled; None defers to the
+# argument of each checkpoint call.
+_early_stop_override: bool | None = None
+_debug_override: bool | None = None
 
 
 class CheckpointError(RuntimeError):
@@ -124,10 +139,11 @@ class _Frame:
     """One checkpointed call: how to recompute it, and the holders its forward handed out."""
 
     def __init__(self, recompute: Callable[[], Any], early_stop: bool,
-                 check_metadata: bool) -> None:
+                 check_metadata: bool, on_error: Callable[[Exception], Any] | None) -> None:
         self.recompute = recompute
         self.early_stop = early_stop
         self.check_metadata = check_metadata
+        self.on_error = on_error       # debug mode: re-raises with the logs of both runs
         self.holders: list[weakref.ref] = []
         self.metadata: list[tuple] = []
 
@@ -139,7 +155,12 @@ class _Frame:
 
     def unpack(self, holder: _Holder) -> Tensor:
         if holder.value is None:
-            self._refill()
+            try:
+                self._refill()
+            except CheckpointError as e:
+                if self.on_error is None:
+                    raise
+                self.on_error(e)
         value = holder.value
         holder.value = None          # each recomputed value is used once, then freed
         return value
@@ -201,12 +222,25 @@ def _meta_str(shape: tuple, dtype: Any) -> str:
             "'device': device(type='cpu')}")
 
 
+def noop_context_fn() -> tuple[contextlib.nullcontext, contextlib.nullcontext]:
+    """torch.utils.checkpoint.noop_context_fn(): the default context_fn, two null contexts."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
 def _checkpoint_without_reentrant(function: Callable, preserve_rng_state: bool,
-                                  determinism_check: str, early_stop: bool, args: tuple,
+                                  context_fn: Callable[[], tuple], determinism_check: str,
+                                  debug: bool, early_stop: bool, args: tuple,
                                   kwargs: dict) -> Any:
+    on_error = None
+    if debug if _debug_override is None else _debug_override:
+        if context_fn is not noop_context_fn:
+            raise ValueError("debug=True is incompatible with non-default context_fn")
+        from ._checkpoint_debug import debug_context_and_error
+        context_fn, on_error = debug_context_and_error()
     if determinism_check not in ("default", "none"):
         raise ValueError("determinism_check should be one of ['default', 'none'], but got "
                          f"{determinism_check}")
+    forward_context, recompute_context = context_fn()
     if not grad_state.grad_enabled:
         return function(*args, **kwargs)
     rng_state = get_rng_state() if preserve_rng_state else None
@@ -218,12 +252,18 @@ def _checkpoint_without_reentrant(function: Callable, preserve_rng_state: bool,
                 gf = t._grad_fn
                 raise modified_error(t._data, type(gf).__name__ if gf else None,
                                      t._counter.value, version, t._counter)
-        with _fork_rng(rng_state):
+        with _fork_rng(rng_state), recompute_context:
             function(*args, **kwargs)
 
-    frame = _Frame(recompute, early_stop, determinism_check == "default")
-    with saved_tensors_hooks(frame.pack, frame.unpack):
-        return function(*args, **kwargs)
+    frame = _Frame(recompute, early_stop if _early_stop_override is None
+                   else _early_stop_override, determinism_check == "default", on_error)
+    suppressed = True                    # until the function returns inside the context
+    with saved_tensors_hooks(frame.pack, frame.unpack), forward_context:
+        result = function(*args, **kwargs)
+        suppressed = False
+    if suppressed:
+        raise RuntimeError(_SUPPRESSED)
+    return result
 
 
 # ---------------------------------------------------------------------------------------
@@ -278,12 +318,15 @@ class CheckpointFunction(Function):
 
 
 def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None,
-               determinism_check: str = "default", early_stop: bool = True,
-               **kwargs: Any) -> Any:
+               context_fn: Callable[[], tuple] = noop_context_fn,
+               determinism_check: str = "default", debug: bool = False,
+               early_stop: bool = True, **kwargs: Any) -> Any:
     """torch.utils.checkpoint.checkpoint(function, *args, use_reentrant=None,
-    preserve_rng_state=True, determinism_check='default', early_stop=True, **kwargs).
+    context_fn=noop_context_fn, determinism_check='default', debug=False, early_stop=True,
+    preserve_rng_state=True, **kwargs).
 
-    ``context_fn`` and ``debug`` (torch-only options) are not supported.
+    ``debug=True`` logs the ops that record a graph node (tapegrad has no dispatcher to log
+    every op through); see ``_checkpoint_debug``.
     """
     use_reentrant, preserve = _common_options(
         use_reentrant, kwargs, "torch.utils.checkpoint",
@@ -291,9 +334,36 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
         "exception.")
     if use_reentrant:
         _no_kwargs(kwargs)
+        if context_fn is not noop_context_fn or debug is not False:
+            raise ValueError("Passing `context_fn` or `debug` is only supported when "
+                             "use_reentrant=False.")
         return CheckpointFunction.apply(function, preserve, *args)
-    return _checkpoint_without_reentrant(function, preserve, determinism_check, early_stop,
-                                         args, kwargs)
+    return _checkpoint_without_reentrant(function, preserve, context_fn, determinism_check,
+                                         debug, early_stop, args, kwargs)
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool) -> Iterator[None]:
+    """torch.utils.checkpoint.set_checkpoint_early_stop(enable): overrides ``early_stop`` of
+    the checkpoints whose forward runs inside (their backward may run outside)."""
+    global _early_stop_override
+    previous, _early_stop_override = _early_stop_override, enable
+    try:
+        yield
+    finally:
+        _early_stop_override = previous
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled: bool | None) -> Iterator[None]:
+    """torch.utils.checkpoint.set_checkpoint_debug_enabled(enabled): overrides ``debug`` of
+    the checkpoints called inside; None defers to each call's argument."""
+    global _debug_override
+    previous, _debug_override = _debug_override, enabled
+    try:
+        yield
+    finally:
+        _debug_override = previous
 
 
 def checkpoint_sequential(functions: Any, segments: int, input: Tensor,
