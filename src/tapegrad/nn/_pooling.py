@@ -24,7 +24,7 @@ from ..ops.indexing import gather_flat, positions, scatter_flat
 from ..ops.join import stack
 from ..ops.reduction import mean, sum
 from ._conv_ops import WindowSpec, im2col
-from ._named import named
+from ._named import fused
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
@@ -279,11 +279,8 @@ def _avg_pool2d(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil
                          f"[{-len(shape)}, {len(shape) - 1}], but got -3)")
     out = _pool2d_output(shape, kernel, stride, pad, (1, 1), ceil_mode)
     unbatched = len(shape) == 3
-    x = input.unsqueeze(0) if unbatched else input
     after = tuple(_padding_after(s, o, k, p, st, 1)
                   for s, o, k, p, st in zip(shape[-2:], out, kernel, pad, stride))
-    spec = WindowSpec(tuple(x.shape), kernel, stride, tuple(zip(pad, after)), (1, 1))
-    cols = im2col(x, spec)[:, :, :out[0], :out[1]]          # (N, C, oh, ow, kh, kw)
     if divisor_override is not None:
         divisor = np.full(out, float(divisor_override))
     else:
@@ -292,8 +289,15 @@ def _avg_pool2d(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil
                                                                      pad, stride))
         divisor = (np.outer(h_pad, w_pad) if count_include_pad else np.outer(h_in, w_in))
         divisor = np.where(divisor > 0, divisor, 1)          # empty windows give 0, not nan
-    result = sum(cols, (-2, -1)) * _make((1.0 / divisor).astype(input._data.dtype))
-    return named(result.squeeze(0) if unbatched else result, "AvgPool2DBackward0")
+    scale = _make((1.0 / divisor).astype(input._data.dtype))
+
+    def pool(input: Tensor) -> Tensor:
+        x = input.unsqueeze(0) if unbatched else input
+        spec = WindowSpec(tuple(x.shape), kernel, stride, tuple(zip(pad, after)), (1, 1))
+        cols = im2col(x, spec)[:, :, :out[0], :out[1]]      # (N, C, oh, ow, kh, kw)
+        result = sum(cols, (-2, -1)) * scale
+        return result.squeeze(0) if unbatched else result
+    return fused("AvgPool2DBackward0", pool, input)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -354,20 +358,22 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     out_h, out_w = _adaptive_sizes(input, output_size, "adaptive_avg_pool2d",
                                    "adaptive_avg_pool2d: output_size must be 2")
     h, w = input.shape[-2:]
-    if out_h == 0 or out_w == 0:                     # torch allows an empty output
-        empty = input.sum((-2, -1), keepdim=True).expand(*input.shape[:-2], out_h, out_w)
-        return named(empty, "AdaptiveAvgPool2DBackward0")
     if (out_h, out_w) == (1, 1):                     # torch takes a plain mean here
         return mean(input, (-1, -2), True)
-    if h % out_h == 0 and w % out_w == 0:            # equal windows: one strided pooling
-        lead = tuple(input.shape[:-2])
-        pooled = _avg_pool2d(input.reshape(-1, 1, h, w), (h // out_h, w // out_w), None, 0,
-                             False, True, None)
-        return named(pooled.reshape(*lead, out_h, out_w), "AdaptiveAvgPool2DBackward0")
-    rows = [stack([mean(input[..., h0:h1, w0:w1], (-2, -1))
-                   for w0, w1 in _adaptive_bounds(w, out_w)], -1)
-            for h0, h1 in _adaptive_bounds(h, out_h)]
-    return named(stack(rows, -2), "AdaptiveAvgPool2DBackward0")
+
+    def pool(input: Tensor) -> Tensor:
+        if out_h == 0 or out_w == 0:                 # torch allows an empty output
+            return input.sum((-2, -1), keepdim=True).expand(*input.shape[:-2], out_h, out_w)
+        if h % out_h == 0 and w % out_w == 0:        # equal windows: one strided pooling
+            lead = tuple(input.shape[:-2])
+            pooled = _avg_pool2d(input.reshape(-1, 1, h, w), (h // out_h, w // out_w), None,
+                                 0, False, True, None)
+            return pooled.reshape(*lead, out_h, out_w)
+        rows = [stack([mean(input[..., h0:h1, w0:w1], (-2, -1))
+                       for w0, w1 in _adaptive_bounds(w, out_w)], -1)
+                for h0, h1 in _adaptive_bounds(h, out_h)]
+        return stack(rows, -2)
+    return fused("AdaptiveAvgPool2DBackward0", pool, input)
 
 
 def _adaptive_max_pool2d(input: Tensor, output_size: Any) -> tuple[Tensor, Tensor]:

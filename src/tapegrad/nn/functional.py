@@ -29,7 +29,7 @@ from ..tensor import Tensor
 from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution
 from ._functional_extra import fold, glu, logsigmoid, softsign, unfold
 from ._interpolate import interpolate
-from ._named import named
+from ._named import fused, named
 from ._ops import binary_cross_entropy as _bce
 from ._pooling import (
     adaptive_avg_pool1d,
@@ -191,8 +191,11 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """torch.nn.functional.mse_loss(input, target, reduction='mean')"""
     _check_reduction(reduction)
-    d = input - target
-    return named(_reduce(d * d, reduction), "MseLossBackward0")
+
+    def mse(input: Tensor, target: Tensor) -> Tensor:
+        d = input - target
+        return _reduce(d * d, reduction)
+    return fused("MseLossBackward0", mse, input, target)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -216,16 +219,17 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     _check_reduction(reduction)
     if beta == 0.0:
         return l1_loss(input, target, reduction=reduction)
-    loss = _quadratic_then_linear(input - target, beta, 1.0 / beta, 1.0)
-    return named(_reduce(loss, reduction), "SmoothL1LossBackward0")
+    return fused("SmoothL1LossBackward0", lambda input, target: _reduce(
+        _quadratic_then_linear(input - target, beta, 1.0 / beta, 1.0), reduction),
+        input, target)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """torch.nn.functional.huber_loss(input, target, reduction='mean', delta=1.0)"""
     _check_reduction(reduction)
-    loss = _quadratic_then_linear(input - target, delta, 1.0, delta)
-    return named(_reduce(loss, reduction), "HuberLossBackward0")
+    return fused("HuberLossBackward0", lambda input, target: _reduce(
+        _quadratic_then_linear(input - target, delta, 1.0, delta), reduction), input, target)
 
 
 def _classes_last(input: Tensor) -> Tensor:
@@ -247,29 +251,35 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if input.dim() >= 2 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0]}).")
-    flat = _classes_last(input)
     t = target._data.reshape(-1)
     valid = t != ignore_index
     safe_t = np.where(valid, t, 0)
-    n_classes = flat.shape[1]
+    n_classes = input.shape[0 if input.dim() == 1 else 1]
     if ((safe_t < 0) | (safe_t >= n_classes)).any():
         bad = int(safe_t[(safe_t < 0) | (safe_t >= n_classes)][0])
         raise IndexError(f"Target {bad} is out of bounds.")
-    w = np.ones(n_classes, flat._data.dtype) if weight is None else weight._data
-    wt = np.where(valid, w[safe_t], 0).astype(flat._data.dtype)
-    picked = flat[np.arange(flat.shape[0]), safe_t]
-    losses = -(picked * _make(wt))
+    dtype = input._data.dtype
+    w = np.ones(n_classes, dtype) if weight is None else weight._data
+    wt = np.where(valid, w[safe_t], 0).astype(dtype)
     # torch: nll_loss up to (N, C); nll_loss2d for (N, C, H, W), and for other shapes
-    # nll_loss2d on a reshaped input, whose unreduced loss is then viewed back
+    # nll_loss2d on the input viewed as 4-d, whose unreduced loss is then viewed back
     node_name = "NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0"
-    if reduction == "none":
-        if input.dim() == 3 or input.dim() > 4:
-            return named(losses, node_name).reshape(*target.shape)
-        return named(losses.reshape(*target.shape), node_name)
-    total = sum(losses)
-    if reduction == "mean":
-        total = total / _make(np.asarray(wt.sum(), dtype=wt.dtype))
-    return named(total, node_name)
+    viewed = input.dim() == 3 or input.dim() > 4
+    if viewed:
+        input = input.reshape(*input.shape[:2], -1, 1)
+
+    def nll(input: Tensor) -> Tensor:
+        flat = _classes_last(input)
+        losses = -(flat[np.arange(flat.shape[0]), safe_t] * _make(wt))
+        if reduction == "none":
+            return losses.reshape(*(target.shape if not viewed else
+                                    (target.shape[0], -1, 1)))
+        total = sum(losses)
+        if reduction == "mean":
+            total = total / _make(np.asarray(wt.sum(), dtype=wt.dtype))
+        return total
+    out = fused(node_name, nll, input)
+    return out.reshape(*target.shape) if viewed and reduction == "none" else out
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -335,10 +345,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     x = input._data
     if ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = _bce(input, target)
-    if weight is not None:
-        loss = loss * weight
-    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
+
+    def bce(input: Tensor, target: Tensor, weight: Tensor | None) -> Tensor:
+        loss = _bce(input, target)
+        return _reduce(loss if weight is None else loss * weight, reduction)
+    return fused("BinaryCrossEntropyBackward0", bce, input, target, extra=(weight,))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -349,16 +360,17 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     reduction='mean', pos_weight=None)"""
     _check_reduction(reduction)
     _check_same_size(input, target)
-    # log(1 + exp(-x)) computed stably as relu(-x) + log(1 + exp(-|x|))
-    log_sig_neg = relu(-input) + log(1 + exp(-abs(input)))
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * log_sig_neg
-    else:
+
+    def bce_with_logits(input: Tensor, target: Tensor, weight: Tensor | None,
+                        pos_weight: Tensor | None) -> Tensor:
+        # log(1 + exp(-x)) computed stably as relu(-x) + log(1 + exp(-|x|))
+        log_sig_neg = relu(-input) + log(1 + exp(-abs(input)))
+        if pos_weight is not None:
+            log_sig_neg = ((pos_weight - 1) * target + 1) * log_sig_neg
         loss = (1 - target) * input + log_sig_neg
-    if weight is not None:
-        loss = loss * weight
-    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
+        return _reduce(loss if weight is None else loss * weight, reduction)
+    return fused("BinaryCrossEntropyWithLogitsBackward0", bce_with_logits, input, target,
+                 extra=(weight, pos_weight))
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -464,12 +476,13 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             f"Given normalized_shape={list(shape)}, expected input with shape "
             f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
     dims = tuple(range(input.dim() - len(shape), input.dim()))
-    out, _, _ = _normalise(input, dims, eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return named(out, "NativeLayerNormBackward0")
+
+    def norm(input: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+        out = _normalise(input, dims, eps)[0]
+        if weight is not None:
+            out = out * weight
+        return out if bias is None else out + bias
+    return fused("NativeLayerNormBackward0", norm, input, weight, bias)
 
 
 def _per_channel(t: Tensor, ndim: int) -> Tensor:
@@ -491,25 +504,32 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """torch.nn.functional.batch_norm(input, running_mean, running_var, weight=None,
     bias=None, training=False, momentum=0.1, eps=1e-05)"""
     dims = (0, *range(2, input.dim()))
+    nd = input.dim()
+    batch_stats = []                     # (mean, biased var) of the forward's batch
+
+    def norm(input: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+        if training:
+            out, mu, var = _normalise(input, dims, eps)
+            batch_stats.append((mu._data, var._data))
+        else:
+            out = (input - _per_channel(running_mean, nd)) / (
+                _per_channel(running_var, nd) + eps).sqrt()
+        return _affine(out, weight, bias)
     if training:
         count = input.numel() // input.shape[1]
         if count == 1:
             raise ValueError("Expected more than 1 value per channel when training, got "
                              f"input size {input.shape}")
-        out, mu, var = _normalise(input, dims, eps)
-        if running_mean is not None:
-            m = momentum
-            batch_mean = mu._data.reshape(-1)
-            unbiased = var._data.reshape(-1) * count / (count - 1)
-            running_mean._data[...] = (1 - m) * running_mean._data + m * batch_mean
-            running_var._data[...] = (1 - m) * running_var._data + m * unbiased
-            running_mean._counter.bump("add_")
-            running_var._counter.bump("add_")
-    else:
-        nd = input.dim()
-        out = (input - _per_channel(running_mean, nd)) / (
-            _per_channel(running_var, nd) + eps).sqrt()
-    return named(_affine(out, weight, bias), "NativeBatchNormBackward0")
+    result = fused("NativeBatchNormBackward0", norm, input, weight, bias, saved=(0, 1))
+    if training and running_mean is not None:
+        m = momentum
+        mu, var = batch_stats[0]
+        unbiased = var.reshape(-1) * count / (count - 1)
+        running_mean._data[...] = (1 - m) * running_mean._data + m * mu.reshape(-1)
+        running_var._data[...] = (1 - m) * running_var._data + m * unbiased
+        running_mean._counter.bump("add_")
+        running_var._counter.bump("add_")
+    return result
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
@@ -520,10 +540,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {input.shape} and "
                            f"num_groups={num_groups}")
-    grouped = input.reshape(n, num_groups, -1)
-    out, _, _ = _normalise(grouped, (2,), eps)
-    out = out.reshape(*input.shape)
-    return named(_affine(out, weight, bias), "NativeGroupNormBackward0")
+
+    def norm(input: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+        out = _normalise(input.reshape(n, num_groups, -1), (2,), eps)[0]
+        return _affine(out.reshape(*input.shape), weight, bias)
+    return fused("NativeGroupNormBackward0", norm, input, weight, bias, saved=(0, 1))
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -535,14 +556,16 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            "following scalar types: Long, Int; but got torch.FloatTensor "
                            "instead (while checking arguments for embedding)")
-    out = weight[idx]
-    if padding_idx is not None:
-        if padding_idx < 0:
-            padding_idx += weight.shape[0]
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+
+    def lookup(weight: Tensor) -> Tensor:
+        out = weight[idx]
+        if padding_idx is None:
+            return out
         # same values, but rows looked up at padding_idx pass no gradient to the weight
-        keep = _make((idx != padding_idx)[..., None])
-        out = where(keep, out, out.detach())
-    return named(out, "EmbeddingBackward0")
+        return where(_make((idx != padding_idx)[..., None]), out, out.detach())
+    return fused("EmbeddingBackward0", lookup, weight, saved=())  # torch saves the indices
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
