@@ -132,3 +132,22 @@ def test_interpolate_mode_errors(arg, kwargs) -> None:
     assert_same_error(
         lambda: tapegrad.nn.functional.interpolate(tapegrad.tensor(arg), **kwargs),
         lambda: torch.nn.functional.interpolate(torch.tensor(arg), **kwargs))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(scale_factor=1.5, mode="nearest"),
+    dict(scale_factor=0.37, mode="nearest-exact"),
+    dict(scale_factor=1.5, mode="bilinear"),
+    dict(scale_factor=2.3, mode="bilinear", align_corners=True),
+    dict(scale_factor=2.3, mode="bicubic"),
+    dict(scale_factor=0.5, mode="bicubic", antialias=True),
+    dict(scale_factor=0.37, mode="bilinear", antialias=True),
+])
+def test_uint8_images_match_torch_within_its_fixed_point_rounding(kwargs) -> None:
+    pixels = np.random.default_rng(0).integers(0, 256, (1, 2, 7, 9))
+    got = tapegrad.nn.functional.interpolate(tapegrad.tensor(pixels, dtype=tapegrad.uint8),
+                                             **kwargs)
+    exp = torch.nn.functional.interpolate(torch.tensor(pixels, dtype=torch.uint8), **kwargs)
+    assert got.dtype == tapegrad.uint8 and tuple(got.shape) == tuple(exp.shape)
+    diff = np.abs(got.numpy().astype(int) - exp.numpy().astype(int))
+    assert diff.max() <= (0 if kwargs["mode"].startswith("nearest") else 1)

@@ -167,8 +167,24 @@ def _node_name(mode: str, n: int, antialias: bool) -> str:
 _NODE_CLASSES: dict[str, type] = {}
 
 
+def _integer_resampled(data: np.ndarray, mats: tuple) -> np.ndarray:
+    """Integer images (uint8): one dim at a time from the last, as torch's separable
+    kernel, rounding and saturating after each pass (torch weights in fixed point: its
+    values can differ by 1)."""
+    info = np.iinfo(data.dtype)
+    x = data.astype(np.float64)
+    n = len(mats)
+    for k in reversed(range(n)):
+        x = np.moveaxis(np.moveaxis(x, k - n, -1) @ mats[k].T, -1, k - n)
+        x = np.clip(np.rint(x), info.min, info.max)
+    return x.astype(data.dtype)
+
+
 def _resampled(input: Tensor, mats: tuple, node_name: str) -> Tensor:
-    result = np.asarray(_resample(ns_array, input._data, mats, False))
+    data = input._data
+    if data.dtype.kind in "iu":
+        return _make(_integer_resampled(data, mats))
+    result = np.asarray(_resample(ns_array, data, mats, False))
     if not needs_grad(input):
         return _make(result)
     cls = _NODE_CLASSES.get(node_name)
