@@ -44,6 +44,8 @@ CASES = {
         x, lib.zeros(2, 4, 4, dtype=lib.long) + 1, reduction="sum"), IMG),
     "cross_entropy": (lambda lib, x, w, b: lib.nn.functional.cross_entropy(
         x * w, _cls(lib), weight=lib.tensor(W3).abs()), A),
+    "cross_entropy probs": (lambda lib, x, w, b: lib.nn.functional.cross_entropy(
+        x * w, lib.tensor(P).softmax(1)), A),
     "layer_norm": (lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (3,), w, b), A),
     "layer_norm no affine": (lambda lib, x, w, b: lib.nn.functional.layer_norm(x * w, (3,)),
                              A),

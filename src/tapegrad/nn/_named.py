@@ -11,10 +11,8 @@ create_graph it runs the composite again on fresh stand-ins, takes the gradient 
 graph, and then links those stand-ins to the real inputs, so the gradient is
 differentiable in the inputs to any order.
 
-``named`` is the older, lighter form: one identity node with torch's name on top of the
-composite (``next_functions`` show the composite); kept for ops whose torch node itself
-sits on a composite (cross_entropy with class probabilities) and while forward-mode AD is
-active (the fused node has no tangent rule).
+While forward-mode AD is active (the fused node has no tangent rule) ``named`` is used
+instead: one identity node with torch's name on top of the composite.
 """
 
 from __future__ import annotations

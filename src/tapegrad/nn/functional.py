@@ -29,7 +29,7 @@ from ..tensor import Tensor
 from ._conv_ops import WindowSpec, _from_matrices, _rows_from_out, col2im, convolution
 from ._functional_extra import fold, glu, logsigmoid, softsign, unfold
 from ._interpolate import interpolate
-from ._named import fused, named
+from ._named import fused
 from ._ops import binary_cross_entropy as _bce
 from ._pooling import (
     adaptive_avg_pool1d,
@@ -306,7 +306,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
             return -sum(terms, class_dim)
         if reduction == "sum":
             return -sum(terms)
-        return named(-sum(terms) / (input.numel() // n_classes), "DivBackward1")
+        n_rows = input.numel() // n_classes            # torch: div by a Scalar
+        return fused("DivBackward1", lambda total: total / n_rows, -sum(terms))
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
