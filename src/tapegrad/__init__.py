@@ -210,6 +210,7 @@ from .ops.pointwise import (
     reciprocal,
     relu,
     rsub,
+    sgn,
     sigmoid,
     sign,
     sin,

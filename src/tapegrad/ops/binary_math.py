@@ -78,27 +78,26 @@ fmin = binary("fmin", np.fmin,
 
 def _atan2_weight(ns, self, other):
     # 1 / (x^2 + y^2), with 0 at the origin (torch's zero gradient at atan2(0, 0)).
-    r2 = ns.add(ns.mul(self, self), ns.mul(other, other))
-    zero = ns.eq(r2, 0)
-    return ns.where(zero, ns.mul(r2, 0), ns.div(1.0, ns.where(zero, ns.add(r2, 1), r2)))
+    recip = ns.reciprocal(ns.add(ns.mul(self, self), ns.mul(other, other)))
+    return ns.masked_fill(recip, ns.constant(np.isinf(ns.unwrap(recip))), 0.0)
 
 
 def _atan2(name: str, register: bool) -> Any:
     # torch's arctan2 names itself in its errors but records Atan2Backward0.
     return binary(name, np.arctan2, node="Atan2Backward0", to_float=True, tensors_only=True,
                   register=register,
-                  self=lambda ns, g, self, other: ns.mul(g, ns.mul(
-                      other, _atan2_weight(ns, self, other))),
-                  other=lambda ns, g, self, other: ns.mul(g, ns.mul(
-                      ns.neg(self), _atan2_weight(ns, self, other))))
+                  self=lambda ns, g, self, other: ns.mul(
+                      ns.mul(g, other), _atan2_weight(ns, self, other)),
+                  other=lambda ns, g, self, other: ns.mul(
+                      ns.mul(g, ns.neg(self)), _atan2_weight(ns, self, other)))
 
 
 atan2 = _atan2("atan2", register=True)
 arctan2 = _atan2("arctan2", register=False)
 
 hypot = binary("hypot", refusing("hypot_cpu", "biu", np.hypot), tensors_only=True,
-               self=lambda ns, g, self, result: ns.mul(g, ns.div(self, result)),
-               other=lambda ns, g, other, result: ns.mul(g, ns.div(other, result)))
+               self=lambda ns, g, self, result: ns.div(ns.mul(g, self), result),
+               other=lambda ns, g, other, result: ns.div(ns.mul(g, other), result))
 
 
 # -- remainder, fmod, floor_divide ---------------------------------------------------------------

@@ -330,11 +330,11 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord in (1, -1, inf, -inf):
-        # torch: the extremum over one dim of the absolute sums along the other
+        # torch: the extremum over one dim of the 1-norms along the other
         along, over = (d0, d1) if ord in (1, -1) else (d1, d0)
         if not keepdim and along < over:
             over -= 1
-        return (amax if ord > 0 else amin)(_sum(A.abs(), along, keepdim), over, keepdim)
+        return (amax if ord > 0 else amin)(vector_norm(A, 1, along, keepdim), over, keepdim)
     if ord not in (2, -2, "nuc"):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     # spectral norms: move the matrix dims last, reduce the singular values, put them back

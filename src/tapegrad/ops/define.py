@@ -87,12 +87,15 @@ class Formulas:
         gshape = tuple(g.shape)
         if gshape == tuple(shape):
             return g
+        if not shape and self.graph:
+            return self.sum(g)          # torch's sum_to: a full sum, recorded as one
         lead = len(gshape) - len(shape)
         dims = tuple(range(lead)) + tuple(
             i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
         if dims:
             g = self.sum(g, dims, True)
-        return self.reshape(g, tuple(shape))
+        # torch views only to drop leading dims; otherwise the keepdim sum is the result.
+        return self.reshape(g, tuple(shape)) if lead or not dims else g
 
     def np_dtype(self, g: Any) -> np.dtype:
         return g._data.dtype if self.graph else g.dtype

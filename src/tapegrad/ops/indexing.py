@@ -796,6 +796,8 @@ for _fn in (flip, roll, repeat, tile, repeat_interleave, index_select, gather, t
     tensor_method(_fn.__name__)(_fn)
 tensor_method("moveaxis")(moveaxis)
 formula("diagonal", np.diagonal, diagonal)
+formula("masked_fill", lambda a, mask, value: np.where(mask, np.asarray(value, a.dtype), a),
+        masked_fill)
 
 
 def _inplace_variant(fn: Any, name: str) -> None:

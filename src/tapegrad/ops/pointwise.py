@@ -75,7 +75,7 @@ mul = binary("mul", np.multiply,
              self=lambda ns, g, other: ns.mul_grad(g, other),
              other=lambda ns, g, self: ns.mul_grad(g, self))
 _div = binary("div", np.true_divide, to_float=True,
-              self=lambda ns, g, other: ns.div(g, other),
+              self=lambda ns, g, other: ns.div_tensor(g, other),
               other=lambda ns, g, self, other: ns.neg(ns.div(ns.mul(g, self),
                                                                ns.mul(other, other))),
               method=False, inplace_variant=False)
@@ -234,9 +234,40 @@ def true_divide(input: Tensor, other: Any) -> Tensor:
 add.write_into, sub.write_into = _add.write_into, _sub.write_into
 div.write_into = true_divide.write_into = _div.write_into
 
-formula("add", np.add, add)
-formula("sub", np.subtract, sub)
-formula("div", np.true_divide, div)
+
+# In derivative formulas (create_graph=True), a Python number is a C++ Scalar in torch's:
+# ``grad * 2`` records torch's Scalar overload (MulBackward1, one edge), and ``1 - x``
+# records SubBackward0 with no edge for the number. The public ops keep the Tensor overload
+# (``x * 2`` in Python is MulBackward0 in torch too); plain backward is unchanged.
+_NUMBERS = (builtins.int, builtins.float, np.integer, np.floating)
+
+
+def _by_number(name: str, forward: Any, grad: Any) -> Any:
+    return binary(name, forward, node=camel(name) + "Backward1", self=grad, method=False,
+                  inplace_variant=False, register=False, number_other=True)
+
+
+def _scalar_formula(name: str, array_fn: Any, tensor_op: Any, grad: Any,
+                    commutes: bool) -> None:
+    by_number = _by_number(name, array_fn, grad)
+
+    def tensor_fn(a: Any, b: Any) -> Tensor:
+        if isinstance(b, _NUMBERS) and isinstance(a, Tensor):
+            return by_number(a, b)
+        if commutes and isinstance(a, _NUMBERS) and isinstance(b, Tensor):
+            return by_number(b, a)
+        return tensor_op(a, b)
+    formula(name, array_fn, tensor_fn)
+
+
+_scalar_formula("mul", np.multiply, mul, lambda ns, g, other: ns.mul(g, other), True)
+_scalar_formula("add", np.add, add, lambda ns, g: g, True)
+_scalar_formula("sub", np.subtract, sub, lambda ns, g: g, False)
+_scalar_formula("div", np.true_divide, div, lambda ns, g, other: ns.div(g, other), False)
+# The gradients of mul and div themselves: a number the user passed was wrapped as a Tensor
+# by torch (``x / 2`` is DivBackward0), so their formulas keep the Tensor overload.
+formula("mul_grad", np.multiply, mul, ns_array_owned.mul_grad)
+formula("div_tensor", np.true_divide, _div)
 
 # -- powers ---------------------------------------------------------------------------------
 
@@ -251,7 +282,7 @@ def _pow_scalar_grad(ns, g, self, other):
 def _pow_self_grad(ns, g, self, other):
     # d/dself self**other = other * self**(other-1); 0 where other == 0.
     d = ns.mul(other, ns.pow(self, ns.sub(other, 1)))
-    return ns.mul(g, ns.where(ns.eq(other, 0), 0.0, d))
+    return ns.where(ns.eq(other, 0), 0.0, ns.mul(g, d))
 
 
 def _pow_other_grad(ns, g, self, result):
@@ -429,7 +460,7 @@ def relu(ns, g, result):
 
 @unary(refusing("abs_cpu", "b", np.abs), name="abs", to_float=False)
 def abs(ns, g, self):
-    return ns.mul(g, ns.sign(self))
+    return ns.mul(g, ns.sgn(self))
 
 
 def _sign(a: np.ndarray) -> np.ndarray:
@@ -441,7 +472,23 @@ def sign(ns, g):
     return ns.mul(g, 0)
 
 
-formula("rsub", lambda a, b: np.subtract(b, a), rsub)
+@unary(_sign, name="sgn", to_float=False)
+def sgn(ns, g):
+    """torch.sgn(input): sign(input) for real tensors (abs's derivative records it)."""
+    return ns.mul(g, 0)
+
+
+
+
+def _rsub_formula(input: Tensor, other: Any) -> Tensor:
+    """``other - input`` in a formula: torch's C++ ``number - x`` is a SubBackward0 whose
+    first edge (the number) is empty."""
+    if isinstance(other, _NUMBERS):
+        other = _make(np.asarray(other, dtype=input._data.dtype))
+    return _sub(other, input)
+
+
+formula("rsub", lambda a, b: np.subtract(b, a), _rsub_formula)
 
 # The fused derivative ops, differentiable under create_graph with torch's node names.
 # ``slope`` is d(output)/d(input) written in the saved value; only the array path
@@ -473,7 +520,7 @@ def _reciprocal_forward(a: np.ndarray) -> np.ndarray:
 
 @unary(_reciprocal_forward)
 def reciprocal(ns, g, result):
-    return ns.mul(g, ns.neg(ns.mul(result, result)))
+    return ns.mul(ns.neg(g), ns.mul(result, result))
 
 
 # -- comparisons (never differentiable) --------------------------------------------------------

@@ -570,7 +570,7 @@ class VarBackward0(_ReduceNode):
             return ns.mul(self.spread(ns, g), ns.constant(factor))
         with np.errstate(all="ignore"):
             scale = 2.0 / dof if dof > 0 else math.inf
-        return ns.mul(ns.mul(self.spread(ns, g), self.centred(ns, x)), scale)
+        return ns.mul(ns.mul(self.spread(ns, g), scale), self.centred(ns, x))
 
     def output_grad(self, ns, g, x, result):
         return self.var_grad(ns, g, x)
@@ -679,23 +679,30 @@ class LinalgVectorNormBackward0(_ReduceNode):
         if p == 0:
             return (ns.mul(g, ns.mul(x, 0)),)
         if p == 1:
-            return (ns.mul(g, ns.sign(x)),)
+            return (ns.mul(ns.sgn(x), g),)
         r = self.spread(ns, result)
+        ra = ns.unwrap(r)
         if math.isinf(p):
-            xa, ra = ns.unwrap(x), ns.unwrap(r)
+            xa = ns.unwrap(x)
             mask = np.abs(xa) == ra
             count = mask.sum(axis=self.dims, keepdims=True)
             share = ns.constant((mask / np.maximum(count, 1)).astype(ns.np_dtype(g)))
-            return (ns.mul(ns.mul(g, ns.sign(x)), share),)
-        zero = ns.eq(r, 0)
-        safe_r = ns.where(zero, ns.add(r, 1), r)
-        if p == 2:
-            d = ns.div(x, safe_r)
-        else:
-            ax = ns.abs(x)
-            d = ns.div(ns.mul(ns.mul(x, ns.pow(ax, p - 2)), 1.0),
-                       ns.pow(safe_r, p - 1))
-        return (ns.where(zero, ns.mul(g, 0), ns.mul(g, d)),)
+            return (ns.mul(ns.sgn(x), ns.mul(g, share)),)
+        # torch's norm_backward, term for term (its node names under create_graph).
+        zero = ns.constant(ra == 0)
+        with np.errstate(all="ignore"):
+            if p == 2:
+                return (ns.mul(g, ns.masked_fill(ns.div(x, r), zero, 0.0)),)
+            if p < 1:
+                at_zero = ns.constant(ns.unwrap(x) == 0)
+                scaled = ns.mul(ns.sgn(x), ns.masked_fill(ns.pow(ns.abs(x), p - 1), at_zero,
+                                                          0.0))
+                return (ns.mul(ns.mul(scaled, g), ns.pow(r, 1 - p)),)
+            if p < 2:
+                scaled = ns.mul(ns.sgn(x), ns.pow(ns.abs(x), p - 1))
+            else:
+                scaled = ns.mul(x, ns.pow(ns.abs(x), p - 2))
+            return (ns.mul(scaled, ns.masked_fill(ns.div(g, ns.pow(r, p - 1)), zero, 0.0)),)
 
 
 def _no_identity_check(a: np.ndarray, dims: tuple | None, p: float) -> None:
@@ -882,9 +889,9 @@ class CumprodBackward0(Node):
             return (g,)
         d = self.dim
         if not (xa == 0).any():
-            gr = ns.mul(g, result)
-            total = ns.sum(gr, (d,), True)
-            return (ns.div(ns.add(ns.sub(total, ns.cumsum(gr, d)), gr), x),)
+            # torch: the reversed cumulative sum of result * grad, over the input.
+            gr = ns.mul(result, g)
+            return (ns.div(ns.flip(ns.cumsum(ns.flip(gr, (d,)), d), (d,)), x),)
         xt = ns.transpose(x, d, -1)
         gt = ns.transpose(g, d, -1)
         n = xa.shape[d]
