@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .define import Node, Tensor, edge, formula, needs_grad, ns_array, record, save_values
 
-__all__ = ["backward_op", "pointwise_backward_op", "zero_derivative"]
+__all__ = ["backward_op", "keep_array", "pointwise_backward_op", "zero_derivative"]
 
 _make = Tensor._make
 
@@ -94,3 +96,31 @@ def pointwise_backward_op(name: str, node_name: str, slope: Callable,
 
     backward_op(name, node_name, kw.pop("array_fn", array_fn),
                 second if slope_derivative else zero_derivative, **kw)
+
+
+# -- masked gradients --------------------------------------------------------------------------
+# torch's masked kernels (threshold_backward, clamp_backward, evenly distributed max ...)
+# select: where the mask is off the gradient is +0.0, never the -0.0 of ``g * 0`` for a
+# negative g. These do the same on arrays; on Tensors they record the product (the node
+# torch's graph has) and then clear its sign bits where the mask is off.
+
+
+def keep_array(g: Any, keep: Any, weight: Any = None) -> Any:
+    kept = g if weight is None else g * weight
+    return np.where(keep, kept, np.zeros((), np.result_type(kept)))
+
+
+def _keep_tensor(g: Tensor, keep: Any, weight: Any = None) -> Tensor:
+    from .pointwise import mul
+    w = keep if weight is None else weight
+    out = mul(g, _make(np.asarray(w, dtype=g._data.dtype)))
+    np.copyto(out._data, 0, where=np.logical_not(np.broadcast_to(keep, out._data.shape)))
+    return out
+
+
+def _zeros_like_array(g: Any) -> Any:
+    return np.zeros(np.shape(g), np.result_type(g))
+
+
+formula("keep", keep_array, _keep_tensor)
+formula("zeros_like", _zeros_like_array, lambda g: _make(_zeros_like_array(g._data)))

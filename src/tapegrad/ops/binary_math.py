@@ -42,7 +42,7 @@ def _share(ns, g, self, other, winner):
     loses = ns.logical_not(ns.logical_or(winner(self, other), ns.eq(self, other)))
     half = ns.where(ns.eq(self, other), ns.mul(g, 0.5), g)
     return ns.where(ns.logical_and(loses, ns.logical_not(ns.isnan(ns.sub(self, other)))),
-                    ns.mul(g, 0), half)
+                    ns.zeros_like(g), half)
 
 
 maximum = binary("maximum", np.maximum,
@@ -57,11 +57,11 @@ minimum = binary("minimum", np.minimum,
 
 def _fpick(ns, g, self, other, cmp):
     # torch: self gets g where cmp(self, other) or other is NaN; other gets the rest.
-    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), g, ns.mul(g, 0))
+    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), g, ns.zeros_like(g))
 
 
 def _frest(ns, g, self, other, cmp):
-    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), ns.mul(g, 0), g)
+    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), ns.zeros_like(g), g)
 
 
 fmax = binary("fmax", np.fmax,

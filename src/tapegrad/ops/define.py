@@ -872,7 +872,7 @@ class CopySlices(Node):
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
-        g_base = ns.mul(g, ns.constant(self.mask.astype(ns.np_dtype(g))))
+        g_base = ns.keep(g, self.mask)        # +0.0 where overwritten, as torch
         g_view = self.replay(ns, g)
         return (g_base, g_view)
 

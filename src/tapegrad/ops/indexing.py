@@ -315,8 +315,7 @@ class _ScatterNode(Node):
         g = grads[0]
         gs = gv = None
         if self.next_functions[0][0] is not None:
-            gs = g if self.accumulate else ns.mul(g, ns.constant(
-                self.keep.astype(ns.np_dtype(g))))
+            gs = g if self.accumulate else ns.keep(g, self.keep)
         if self.next_functions[1][0] is not None:
             picked = ns.getitem(ns.reshape(g, (-1,)), self.index)
             numel = int(np.prod(self.src_shape, dtype=np.int64))

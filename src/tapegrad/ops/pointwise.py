@@ -215,12 +215,17 @@ def _int_or_float_div(rounder):
     return forward
 
 
+def _zero_grad(ns, g):
+    """torch's zeros_like(grad): +0.0 everywhere, no graph."""
+    return ns.zeros_like(g)
+
+
 # Rounded division has zero gradient almost everywhere (torch: zeros).
 _div_trunc = binary("div", _int_or_float_div(np.trunc), node="DivBackward2",
-                    self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
+                    self=_zero_grad, other=_zero_grad,
                     method=False, inplace_variant=False, register=False)
 _div_floor = binary("div", _int_or_float_div(np.floor), node="DivBackward2",
-                    self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
+                    self=_zero_grad, other=_zero_grad,
                     method=False, inplace_variant=False, register=False)
 
 
@@ -275,7 +280,7 @@ formula("div_tensor", np.true_divide, _div)
 def _pow_scalar_grad(ns, g, self, other):
     # torch: zero gradient for exponent 0 (even at self == 0).
     if other == 0:
-        return ns.mul(g, 0)
+        return ns.zeros_like(g)
     return ns.mul(g, ns.mul(ns.pow(self, other - 1), other))
 
 
@@ -469,13 +474,13 @@ def _sign(a: np.ndarray) -> np.ndarray:
 
 @unary(_sign, name="sign", to_float=False)
 def sign(ns, g):
-    return ns.mul(g, 0)
+    return ns.zeros_like(g)
 
 
 @unary(_sign, name="sgn", to_float=False)
 def sgn(ns, g):
     """torch.sgn(input): sign(input) for real tensors (abs's derivative records it)."""
-    return ns.mul(g, 0)
+    return ns.zeros_like(g)
 
 
 
@@ -507,10 +512,22 @@ def _above(ns, x, threshold):
     return ns.constant(ns.unwrap(x) > threshold)
 
 
+def _threshold_backward_array(g: np.ndarray, x: np.ndarray, threshold: Any) -> np.ndarray:
+    # torch: x <= threshold ? 0 : g, so +0.0 (not g * 0) and g itself where x is NaN.
+    return np.where(x <= threshold, np.zeros((), g.dtype), g)
+
+
+def _threshold_backward_owned(g: np.ndarray, x: np.ndarray, threshold: Any) -> np.ndarray:
+    # The engine owns the gradient: the mask is applied in place, as mul_grad does.
+    if g.__class__ is np.ndarray and g.shape == x.shape:
+        np.copyto(g, 0, where=x <= threshold)
+        return g
+    return _threshold_backward_array(g, x, threshold)
+
+
 pointwise_backward_op(
     "threshold_backward", "ThresholdBackwardBackward0", _above,
-    # Where the engine owns the gradient the mask is applied in place, as mul_grad does.
-    owned_fn=lambda g, x, threshold: ns_array_owned.mul_grad(g, x > threshold))
+    array_fn=_threshold_backward_array, owned_fn=_threshold_backward_owned)
 
 
 def _reciprocal_forward(a: np.ndarray) -> np.ndarray:
@@ -540,10 +557,6 @@ def _compare(name: str, fn) -> Any:
     op_.__name__ = name + "_"
     tensor_method(name + "_")(op_)
     return op
-
-
-def _zero_grad(ns, g):
-    return ns.mul(g, 0)
 
 
 eq = _compare("eq", np.equal)
@@ -626,7 +639,7 @@ class ClampBackward1(Node):
             inside &= x >= self.min
         if self.max is not None:
             inside &= x <= self.max
-        return (ns.mul(grads[0], ns.constant(inside)),)
+        return (ns.keep(grads[0], inside),)
 
 
 def _clamp_masks(x: np.ndarray, lo: Any, hi: Any) -> tuple:

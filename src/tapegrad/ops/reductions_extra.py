@@ -86,12 +86,16 @@ class _EvenNode(_ReduceNode):
     """Gradient shared equally among the elements equal to the result (ties split)."""
 
     __slots__ = ("mask",)
+    selects = True
 
     def backward(self, ns, grads):
         mask = self.mask
         count = mask.sum(axis=_axis(self.dims), keepdims=True)
-        share = ns.constant((mask / np.maximum(count, 1)).astype(ns.np_dtype(grads[0])))
-        return (ns.mul(self.spread(ns, grads[0]), share),)
+        share = (mask / np.maximum(count, 1)).astype(ns.np_dtype(grads[0]))
+        g = self.spread(ns, grads[0])
+        if self.selects:        # max()/min()/median(): +0.0 off the extremum, as torch
+            return (ns.keep(g, mask, share),)
+        return (ns.mul(g, ns.constant(share)),)     # amax/amin: torch multiplies
 
 
 def _even_class(name: str) -> type:
@@ -102,6 +106,7 @@ MaxBackward1 = _even_class("MaxBackward1")
 MinBackward1 = _even_class("MinBackward1")
 AmaxBackward0 = _even_class("AmaxBackward0")
 AminBackward0 = _even_class("AminBackward0")
+AmaxBackward0.selects = AminBackward0.selects = False
 MedianBackward0 = _even_class("MedianBackward0")
 
 
@@ -587,7 +592,7 @@ class StdBackward0(VarBackward0):
 
     def output_grad(self, ns, g, x, result):
         zero = ns.eq(result, 0)
-        g = ns.where(zero, ns.mul(g, 0), ns.div(g, ns.mul(ns.where(zero, ns.add(result, 1),
+        g = ns.where(zero, ns.zeros_like(g), ns.div(g, ns.mul(ns.where(zero, ns.add(result, 1),
                                                                      result), 2)))
         return self.var_grad(ns, g, x)
 
