@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
+from .. import return_types
 from ..autograd.graph import SavedResult
 from .define import (
     Node,
@@ -55,29 +56,7 @@ def _reduce_node(cls: type, input: Tensor, dims: tuple | None, keepdim: bool) ->
     return node
 
 
-class ReturnType(tuple):
-    """A (values, indices) pair printed as ``torch.return_types.<name>(...)``."""
-
-    _name = "max"
-
-    def __new__(cls, values: Tensor, indices: Tensor) -> ReturnType:
-        return tuple.__new__(cls, (values, indices))
-
-    @property
-    def values(self) -> Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> Tensor:
-        return self[1]
-
-    def __repr__(self) -> str:
-        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\n"
-                f"indices={self[1]!r})")
-
-
-def _return_type(name: str) -> type:
-    return type(name, (ReturnType,), {"_name": name, "__slots__": ()})
+ReturnType = tuple       # one of the (values, indices) classes of tapegrad.return_types
 
 
 # -- "evenly distributed" reductions: max/min/amax/amin/median over all or some dims --------------
@@ -249,14 +228,14 @@ def _select_result(name: str, input: Tensor, values: np.ndarray, idx: np.ndarray
     ind = _make(np.array(indices, dtype=np.int64))      # a copy that keeps 0-d as 0-d
     rt = _RETURN_TYPES[name]
     if not needs_grad(input):
-        return rt(_make(values), ind)
+        return rt((_make(values), ind))
     node = node_cls((edge(input),))
     node.idx, node.dim, node.shape, node.keepdim = idx, dim, input._data.shape, keepdim
-    return rt(record(node, values), ind)
+    return rt((record(node, values), ind))
 
 
-_RETURN_TYPES = {n: _return_type(n) for n in ("max", "min", "median", "sort", "topk",
-                                              "cummax", "cummin", "kthvalue", "aminmax")}
+_RETURN_TYPES = {n: getattr(return_types, n) for n in (
+    "max", "min", "median", "sort", "topk", "cummax", "cummin", "kthvalue", "mode")}
 
 
 def _dim_extreme(name: str, input: Tensor, dim: int, keepdim: bool, arg: Any,
