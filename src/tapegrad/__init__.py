@@ -86,6 +86,9 @@ from .dtypes import (
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from .ops.activation import log_softmax, softmax
 from .ops.binary_math import (

@@ -29,7 +29,7 @@ from .define import (
     unary,
 )
 from .no_derivative import record_no_derivative
-from .pointwise import c_type_name, kernel_missing, le, lt, refusing
+from .pointwise import c_type_name, kernel_missing, le, lt, refuse_limited, refusing
 from .unary_math import isnan
 
 _make = Tensor._make
@@ -45,11 +45,21 @@ def _share(ns, g, self, other, winner):
                     ns.zeros_like(g), half)
 
 
-maximum = binary("maximum", np.maximum,
+def _no_limited_unsigned(kernel: str, fn: Any) -> Any:
+    """``fn(a, b)``, refused as torch's ``kernel`` refuses uint16/32/64 (``a`` holds the
+    result dtype: binary ops promote before calling their forward)."""
+    def forward(a, b):
+        refuse_limited(kernel, a.dtype)
+        return fn(a, b)
+    forward.__name__ = fn.__name__
+    return forward
+
+
+maximum = binary("maximum", _no_limited_unsigned("maximum_cpu", np.maximum),
                  self=lambda ns, g, self, other: _share(ns, g, self, other, ns.gt),
                  other=lambda ns, g, self, other: _share(ns, g, other, self, ns.gt),
                  inplace_variant=False, tensors_only=True)
-minimum = binary("minimum", np.minimum,
+minimum = binary("minimum", _no_limited_unsigned("minimum_cpu", np.minimum),
                  self=lambda ns, g, self, other: _share(ns, g, self, other, ns.lt),
                  other=lambda ns, g, self, other: _share(ns, g, other, self, ns.lt),
                  inplace_variant=False, tensors_only=True)
@@ -118,7 +128,7 @@ def _int_checked(fn, name):
         with np.errstate(all="ignore"):
             return fn(a, b)
     forward.__name__ = name
-    return refusing(name + "_cpu", "b", forward)
+    return refusing(name + "_cpu", "bU", forward)
 
 
 def _torch_remainder(a, b):
@@ -216,14 +226,21 @@ tensor_method("floor_divide_", "__ifloordiv__")(floor_divide_)
 
 def _logical(fn):
     def forward(a, b):
-        return fn(np.asarray(a).astype(bool), np.asarray(b).astype(bool))
+        a, b = np.asarray(a), np.asarray(b)
+        refuse_limited(fn.__name__ + "_cpu", np.result_type(a, b))
+        return fn(a.astype(bool), b.astype(bool))
     return forward
+
+
+def _logical_not(a):
+    refuse_limited("logical_not_cpu", a.dtype)
+    return np.logical_not(a)
 
 
 logical_and = binary("logical_and", _logical(np.logical_and))
 logical_or = binary("logical_or", _logical(np.logical_or))
 logical_xor = binary("logical_xor", _logical(np.logical_xor))
-logical_not = unary(lambda a: np.logical_not(a), name="logical_not", to_float=False,
+logical_not = unary(_logical_not, name="logical_not", to_float=False,
                     differentiable=False)(lambda ns, g: g)
 
 
@@ -243,6 +260,7 @@ bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
 
 
 def _invert_forward(a):
+    refuse_limited("bitwise_not_cpu", a.dtype)
     if a.dtype.kind in "fc":
         raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for "
                            f"'{_dt.from_numpy_dtype(a.dtype).scalar_name}'")

@@ -712,6 +712,7 @@ row_stack = vstack
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """torch.nonzero(input, *, as_tuple=False)"""
     a = input._data
+    _dt.refuse_limited("nonzero_count_cpu", a.dtype)
     if as_tuple:
         if a.ndim == 0:
             return (_make(np.zeros(int(a != 0), np.int64)),)

@@ -35,10 +35,8 @@ from .define import (
 _make = Tensor._make
 
 
-def kernel_missing(kernel: str, dtype: np.dtype) -> NotImplementedError:
-    """torch's error for a CPU kernel that has no implementation for ``dtype``."""
-    return NotImplementedError(f'"{kernel}" not implemented for '
-                               f"'{_dt.from_numpy_dtype(dtype).scalar_name}'")
+kernel_missing = _dt.kernel_missing
+refuse_limited = _dt.refuse_limited
 
 
 # C++ names torch uses for dtypes in some messages.
@@ -55,11 +53,15 @@ def c_type_name(dtype: np.dtype) -> str:
 
 def refusing(kernel: str, kinds: str, fn: Any) -> Any:
     """A NumPy forward that raises, as torch's ``kernel`` does, for dtype kinds it lacks
-    (``"b"`` bool, ``"biu"`` bool and integers)."""
+    (``"b"`` bool, ``"biu"`` bool and integers, ``"U"`` uint16/32/64)."""
+    limited = "U" in kinds
+
     def forward(*arrays: Any) -> Any:
         dtype = np.result_type(*arrays)
         if dtype.kind in kinds:
             raise kernel_missing(kernel, dtype)
+        if limited:
+            refuse_limited(kernel, dtype)
         return fn(*arrays)
     forward.__name__ = getattr(fn, "__name__", kernel)
     return forward
@@ -200,7 +202,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
 
 
 def _refuse_bool(kernel: str) -> Any:
-    return lambda fn: refusing(kernel, "b", fn)
+    return lambda fn: refusing(kernel, "bU", fn)
 
 
 def _int_or_float_div(rounder):
@@ -305,6 +307,7 @@ def _power(a: Any, b: Any) -> Any:
     dtype = np.result_type(a, b)
     if dtype.kind == "b":
         raise kernel_missing("pow", dtype)
+    refuse_limited("pow", dtype)
     if dtype.kind not in "iu" or not np.any(np.asarray(b) < 0):
         return np.power(a, b)
     neg = np.asarray(b) < 0
@@ -339,6 +342,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
     if isinstance(exponent, Tensor):
         return _pow_tensor_tensor(input, exponent)
     a = input._data
+    if not isinstance(exponent, builtins.float):
+        refuse_limited("pow", a.dtype)
     if (a.dtype.kind in "iu" and isinstance(exponent, builtins.int)
             and not isinstance(exponent, builtins.bool) and exponent < 0):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -346,6 +351,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 
 def _rpow(exponent: Tensor, base: Any) -> Tensor:
+    if not isinstance(base, builtins.float):
+        refuse_limited("pow", exponent._data.dtype)
     if isinstance(base, builtins.float) and exponent._data.dtype.kind in "biu":
         exponent = exponent.to(_dt.get_default_dtype())
     return _pow_scalar_tensor(exponent, base)
@@ -368,6 +375,7 @@ def pow_(self: Tensor, exponent: Any) -> Tensor:
 
 
 def _negative(a: np.ndarray) -> np.ndarray:
+    refuse_limited("neg_cpu", a.dtype)
     if a.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -455,6 +463,7 @@ def sigmoid(ns, g, result):
 def _relu(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
+    refuse_limited("clamp_min_scalar_cpu", x.dtype)
     return np.maximum(x, 0, dtype=x.dtype)
 
 
@@ -463,12 +472,13 @@ def relu(ns, g, result):
     return ns.threshold_backward(g, result, 0)
 
 
-@unary(refusing("abs_cpu", "b", np.abs), name="abs", to_float=False)
+@unary(refusing("abs_cpu", "bU", np.abs), name="abs", to_float=False)
 def abs(ns, g, self):
     return ns.mul(g, ns.sgn(self))
 
 
 def _sign(a: np.ndarray) -> np.ndarray:
+    refuse_limited("sign_cpu", a.dtype)
     return a.copy() if a.dtype == np.bool_ else np.sign(a)
 
 
@@ -710,6 +720,11 @@ def _clamp(input: Tensor, min: Any, max: Any, name: str, method: bool = False) -
             raise _mixed_bounds(name, tuple(v for v in args if v is not None), method)
         return _clamp_tensor(input, min, max)
     a = input._data
+    if a.dtype.kind == "u" and not (isinstance(min, builtins.float) or
+                                    isinstance(max, builtins.float)):
+        refuse_limited("clamp_scalar_cpu" if min is not None and max is not None else
+                       "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu",
+                       a.dtype)
     if a.dtype.kind in "iub" and (isinstance(min, builtins.float) or
                                   isinstance(max, builtins.float)):
         a = a.astype(_dt.get_default_dtype().np)
@@ -731,6 +746,8 @@ def _clamp(input: Tensor, min: Any, max: Any, name: str, method: bool = False) -
 def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
     bounds = [b for b in (min, max) if b is not None]
     dt = _dt.result_np_dtype(tuple(t._data for t in (input, *bounds)))
+    refuse_limited("clamp_cpu" if len(bounds) == 2 else "maximum_cpu" if min is not None
+                   else "minimum_cpu", dt)
     x, lo, hi = (None if t is None else t._data.astype(dt, copy=False)
                  for t in (input, min, max))
     shape = np.broadcast_shapes(*(b.shape for b in (x, lo, hi) if b is not None))

@@ -31,7 +31,7 @@ from .define import (
     tensor_method,
     wrap_dim,
 )
-from .pointwise import div, kernel_missing
+from .pointwise import div, kernel_missing, refuse_limited
 from .reduction import _kept_shape, _ReduceNode, reduce_dims, sum
 
 _make = Tensor._make
@@ -130,6 +130,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def _amax_amin(input, dim, keepdim, name, fn, node_cls):
     a = input._data
+    refuse_limited(f"{name[1:]}_values_cpu", a.dtype)
     dims = reduce_dims(a, None if dim == () or dim == [] else dim)
     if dims and not a.size:
         # torch names the empty dim as it was given (-1), unlike max(dim)
@@ -284,6 +285,7 @@ def _max_min(input, dim, keepdim, name):
         from .binary_math import maximum, minimum
         return (maximum if is_max else minimum)(input, dim)
     a = input._data
+    refuse_limited(f"{name}_all" if dim is None else f"{name}_cpu", a.dtype)
     if dim is None:
         _empty_check(name, a, None)
         return _even_reduce(input, _extreme(np.max if is_max else np.min, a, None, False),
@@ -297,6 +299,7 @@ def _arg_reduce(name: str, arg: Any):
         a = input._data
         if a.dtype == np.bool_:
             raise RuntimeError(f"{name}(): does not support bool input")
+        refuse_limited(f"{name}_cpu", a.dtype)
         if dim is None:
             if a.size == 0:
                 raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -322,7 +325,7 @@ argmin = _arg_reduce("argmin", _argmin_nan)
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """torch.median(input) (lower median) / torch.median(input, dim, keepdim=False)"""
     a = input._data
-    if a.dtype == np.bool_:
+    if a.dtype == np.bool_ or a.dtype.kind == "u" and a.dtype.itemsize > 1:
         raise kernel_missing("median_cpu" if dim is None else "median_out", a.dtype)
     if dim is None:
         if a.size == 0:     # NaN, and a zero gradient (nothing ties with it)
@@ -384,6 +387,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     a = input._data
     if a.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
+    refuse_limited("topk_cpu", a.dtype)
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
     if not 0 <= k <= n:
@@ -400,6 +404,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Ret
     """torch.kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)"""
     if input._data.dtype == np.bool_:
         raise kernel_missing("kthvalue_cpu", input._data.dtype)
+    refuse_limited("kthvalue_cpu", input._data.dtype)
     def pick(x, axis):
         if not 1 <= k <= x.shape[axis]:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
@@ -412,6 +417,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Ret
 def _cum_extreme(name: str, input: Tensor, dim: int, better: Any, node_cls: type
                  ) -> ReturnType:
     a = input._data
+    refuse_limited(f"{name}_cpu", a.dtype)
     if a.ndim == 0:
         if dim not in (-1, 0):
             raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
@@ -929,6 +935,7 @@ any = _bool_reduce("any", np.any)
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """torch.count_nonzero(input, dim=None) -> LongTensor"""
     a = input._data
+    refuse_limited("nonzero_count_cpu", a.dtype)
     dims = reduce_dims(a, dim)
     if dims == ():
         return _make((a != 0).astype(np.int64))

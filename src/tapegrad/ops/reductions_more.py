@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes as _dt
 from .. import return_types
 from ..autograd.graph import SavedResult
 from .define import (
@@ -58,6 +59,7 @@ def _even_share(a: np.ndarray, kept: np.ndarray, dims: tuple | None) -> np.ndarr
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> tuple:
     """torch.aminmax(input, *, dim=None, keepdim=False) -> (min, max)"""
     a = input._data
+    _dt.refuse_limited("aminmax_cpu", a.dtype)
     if dim is not None and (not isinstance(dim, (builtins.int, np.integer))
                             or isinstance(dim, builtins.bool)):
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -112,6 +114,7 @@ def _mode_along(a: np.ndarray, d: int) -> tuple:
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """torch.mode(input, dim=-1, keepdim=False) -> (values, indices)"""
     a = input._data
+    _dt.refuse_limited("mode_cpu", a.dtype)
     if a.ndim == 0:
         wrap_dim(dim, 0)
         return _select_result("mode", input, a.copy(), np.zeros((), np.int64), 0, True,
