@@ -101,13 +101,29 @@ def pointwise_backward_op(name: str, node_name: str, slope: Callable,
 # -- masked gradients --------------------------------------------------------------------------
 # torch's masked kernels (threshold_backward, clamp_backward, evenly distributed max ...)
 # select: where the mask is off the gradient is +0.0, never the -0.0 of ``g * 0`` for a
-# negative g. These do the same on arrays; on Tensors they record the product (the node
-# torch's graph has) and then clear its sign bits where the mask is off.
+# negative g. On arrays the selection is an AND of the float's bits with an integer mask
+# (all ones or zero): as fast as ``g * mask``, where np.where is several times slower. On
+# Tensors the product is recorded (the node torch's graph has) and its bits then cleared.
+
+
+def bits_mask(keep: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Integers of ``dtype``'s width: all bits set where ``keep`` (bool), 0 elsewhere."""
+    return np.negative(keep.view(np.int8), dtype=f"i{dtype.itemsize}")
+
+
+def select_bits(g: np.ndarray, mask: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``g`` where ``mask`` (from bits_mask) is set, +0.0 elsewhere, bit for bit."""
+    ints = mask.dtype
+    return np.bitwise_and(g.view(ints), mask, out=out.view(ints) if out is not None else (
+        mask if mask.shape == g.shape else None)).view(g.dtype)
 
 
 def keep_array(g: Any, keep: Any, weight: Any = None) -> Any:
-    kept = g if weight is None else g * weight
-    return np.where(keep, kept, np.zeros((), np.result_type(kept)))
+    kept = np.asarray(g if weight is None else g * weight)
+    keep = np.asarray(keep, dtype=np.bool_)
+    if kept.dtype.kind != "f":
+        return np.where(keep, kept, np.zeros((), kept.dtype))
+    return select_bits(kept, bits_mask(keep, kept.dtype))
 
 
 def _keep_tensor(g: Tensor, keep: Any, weight: Any = None) -> Tensor:

@@ -747,11 +747,12 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     its base gets a CopySlices node, so gradients flow into the base correctly.
     """
     check_inplace_allowed(self)
-    root = self._base if self._base is not None else self
+    # Only an operand sharing self's base can overlap it (one attribute test per operand;
+    # the memory check runs only for those).
+    base = self._base
     for t in args:
-        # Only a view of the same memory can overlap (a cheap test; the rest never runs).
-        if t.__class__ is Tensor and t is not self and (
-                t._base if t._base is not None else t) is root:
+        if t.__class__ is Tensor and (t._base is self if base is None else (
+                t is not self and (t is base or t._base is base))):
             _check_no_partial_overlap(self._data, t._data)
     if _fw.active:
         flush()           # pending tangents read values this write is about to change
