@@ -108,7 +108,7 @@ def pointwise_backward_op(name: str, node_name: str, slope: Callable,
 
 def bits_mask(keep: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Integers of ``dtype``'s width: all bits set where ``keep`` (bool), 0 elsewhere."""
-    return np.negative(keep.view(np.int8), dtype=f"i{dtype.itemsize}")
+    return np.asarray(np.negative(keep.view(np.int8), dtype=f"i{dtype.itemsize}"))
 
 
 def select_bits(g: np.ndarray, mask: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

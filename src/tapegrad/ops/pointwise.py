@@ -528,8 +528,10 @@ def _above(ns, x, threshold):
 
 
 def _threshold_passes(x: np.ndarray, threshold: Any) -> np.ndarray:
-    passes = x <= threshold
-    return np.logical_not(passes, out=passes)        # NaN x passes g, as in torch
+    passes = x <= threshold                          # NaN x passes g, as in torch
+    if passes.__class__ is np.ndarray:
+        return np.logical_not(passes, out=passes)
+    return np.logical_not(passes)                    # 0-d: NumPy gave a scalar
 
 
 def _threshold_backward_array(g: np.ndarray, x: np.ndarray, threshold: Any) -> np.ndarray:
