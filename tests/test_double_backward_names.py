@@ -22,14 +22,14 @@ torch = pytest.importorskip("torch")
 from test_ops_table import SPECS as TABLE_SPECS  # noqa: E402  (needs torch)
 
 # spec name -> why tapegrad's derivative graph is not torch's.
-_MATMUL = ("torch's matmul backward dispatches to mv/mm/bmm with t()/transpose and "
-           "views; tapegrad's one matmul node differentiates through matmul + mT")
+_MATMUL = ("torch's batched matmul backward goes through bmm and views of expanded "
+           "operands; tapegrad's matmul node differentiates through matmul + mT")
 _DECOMP = ("torch's derivative is built from linalg_solve / solve_triangular / svd "
            "calls; tapegrad's formula is the same math with matmuls")
 KNOWN_DIFFERENCES = {
     **{name: _MATMUL for name in (
-        "matmul_mv", "matmul_vm", "matmul_mm", "matmul_bmm", "matmul_bcast", "matmul_b_m",
-        "matmul_v_b", "matmul_b_v", "matmul_empty", "mm", "bmm", "mv", "baddbmm")},
+        "matmul_bmm", "matmul_bcast", "matmul_b_m", "matmul_v_b", "matmul_b_v", "bmm",
+        "baddbmm")},
     **{name: "torch differentiates einsum's permute/bmm decomposition; tapegrad has one "
              "einsum node" for name in ("einsum_mm", "einsum_ellipsis", "einsum_three",
                                         "einsum_implicit")},
