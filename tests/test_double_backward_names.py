@@ -28,8 +28,7 @@ _DECOMP = ("torch's derivative is built from linalg_solve / solve_triangular / s
            "calls; tapegrad's formula is the same math with matmuls")
 KNOWN_DIFFERENCES = {
     **{name: _MATMUL for name in (
-        "matmul_bmm", "matmul_bcast", "matmul_b_m", "matmul_v_b", "matmul_b_v", "bmm",
-        "baddbmm")},
+        "matmul_bmm", "matmul_bcast", "matmul_b_m", "matmul_v_b", "matmul_b_v")},
     **{name: "torch differentiates einsum's permute/bmm decomposition; tapegrad has one "
              "einsum node" for name in ("einsum_mm", "einsum_ellipsis", "einsum_three",
                                         "einsum_implicit")},

@@ -189,4 +189,14 @@ for _name, _fn in {"matmul": matmul, "mm": mm, "mv": mv, "dot": dot, "bmm": bmm,
     tensor_method(_name)(_fn)
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 formula("matmul", np.matmul, matmul)
-formula("matmul_like", _matmul_like_array, lambda x, y, like: matmul(x, y))
+
+
+def _matmul_like_tensor(x: Tensor, y: Tensor, like: Tensor) -> Tensor:
+    # Batches of one size: torch's bmm backward is a bmm (its node under create_graph).
+    xs, ys = x._data.shape, y._data.shape
+    if len(xs) == 3 and len(ys) == 3 and xs[0] == ys[0]:
+        return _matmul(x, y, "BmmBackward0")
+    return matmul(x, y)
+
+
+formula("matmul_like", _matmul_like_array, _matmul_like_tensor)
