@@ -30,6 +30,8 @@ CASES = {
     "interleaved": lambda L, x: x[::2].add_(x[1::2]),
     "tracked": lambda L, x: (lambda y: y[1:].mul_(y[:-1]))(x.clone().requires_grad_() * 1),
     "no_grad": lambda L, x: L.no_grad()(lambda: x[1:].add_(x[:-1], alpha=2))(),
+    "parameter_itself": lambda L, x: (lambda p: L.no_grad()(lambda: p.t().add_(p))())(
+        L.nn.Parameter(x.view(2, 2))),
 }
 
 

@@ -751,7 +751,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     # the memory check runs only for those).
     base = self._base
     for t in args:
-        if t.__class__ is Tensor and (t._base is self if base is None else (
+        if isinstance(t, Tensor) and (t._base is self if base is None else (
                 t is not self and (t is base or t._base is base))):
             _check_no_partial_overlap(self._data, t._data)
     if _fw.active:
