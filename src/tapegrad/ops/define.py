@@ -40,6 +40,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import InvalidViewNode, LiveViews, Node, SavedResult, short_node_name
 from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from ..tensor import Tensor, tensor_method
+from .overlap import check_no_partial_overlap
 
 __all__ = ["Node", "Tensor", "ns_array", "ns_tensor", "formula", "unary", "binary", "record",
            "needs_grad", "edge", "as_tensor_arg", "inplace", "mark_view", "camel",
@@ -699,46 +700,6 @@ def check_inplace_allowed(self: Tensor) -> None:
             "https://github.com/pytorch/rfcs/pull/17 for more details.")
 
 
-PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor and the "
-                   "written-to tensor refer to a single memory location. Please clone() the "
-                   "tensor before performing the operation.")
-
-
-def _dense(a: np.ndarray) -> bool:
-    """torch's is_non_overlapping_and_dense: the elements fill one block, in some order."""
-    expected = a.itemsize
-    for size, stride in sorted(zip(a.shape, map(abs, a.strides)), key=lambda p: p[1]):
-        if size != 1:
-            if stride != expected:
-                return False
-            expected *= size
-    return True
-
-
-def _check_no_partial_overlap(out: np.ndarray, src: np.ndarray) -> None:
-    """torch's assert_no_partial_overlap: writing ``out`` while reading ``src`` that shares
-    some (not all, in the same layout) of its memory is refused; arrays that are not dense
-    blocks are "too hard" to tell, and pass, as in torch."""
-    if not out.size or not src.size or not (_dense(out) and _dense(src)):
-        return
-    out_lo, out_hi = _byte_bounds(out)
-    src_lo, src_hi = _byte_bounds(src)
-    if (out_lo, out_hi) == (src_lo, src_hi):
-        if out.strides == src.strides:
-            return
-    elif not (out_lo < src_hi and src_lo < out_hi):
-        return
-    raise RuntimeError(PARTIAL_OVERLAP)
-
-
-def _byte_bounds(a: np.ndarray) -> tuple:
-    low = a.ctypes.data
-    for size, stride in zip(a.shape, a.strides):
-        if stride < 0:
-            low += (size - 1) * stride
-    return low, low + a.nbytes
-
-
 def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any) -> Tensor:
     """Run ``op(self, *args)`` and write its result into ``self``'s memory.
 
@@ -753,7 +714,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     for t in args:
         if isinstance(t, Tensor) and (t._base is self if base is None else (
                 t is not self and (t is base or t._base is base))):
-            _check_no_partial_overlap(self._data, t._data)
+            check_no_partial_overlap(self._data, t._data)
     if _fw.active:
         flush()           # pending tangents read values this write is about to change
     tracked = needs_grad(self, *args, *kwargs.values())
