@@ -53,3 +53,12 @@ def test_generating_leaves_the_random_state_alone() -> None:
     tg.manual_seed(3)
     GENERATOR.render()
     assert tg.rand(2).tolist() == expected
+
+
+def test_special_functions_and_strided_ops_are_listed_with_their_grad_fn() -> None:
+    for name in tg.special.__all__:
+        assert f"`torch.special.{name}`" in TEXT
+    rows = {line.split(" | ")[1]: line for line in TEXT.splitlines() if line.startswith("| `")}
+    assert "`AsStridedBackward0`" in rows["`torch.as_strided`"]
+    assert "`Col2ImBackward0`" in rows["`torch.nn.functional.fold`"]
+    assert "`ErfinvBackward0`" in rows["`torch.special.erfinv`"]

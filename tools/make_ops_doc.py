@@ -2,7 +2,8 @@
 
 ``python tools/make_ops_doc.py`` rewrites docs/ops.md; ``--check`` exits 1 (and says so)
 when the file differs from what the code gives. The names come from the public namespaces
-(``tapegrad``, ``Tensor``, ``tapegrad.linalg``, ``tapegrad.nn.functional``); each grad_fn
+(``tapegrad``, ``Tensor``, ``tapegrad.linalg``, ``tapegrad.special``,
+``tapegrad.nn.functional``); each grad_fn
 name is found by calling the op on small float64 inputs that require grad (every argument
 pattern it accepts), so the page cannot drift from the code.
 """
@@ -43,7 +44,7 @@ ORDER = ["Pointwise math", "Activations", "Reductions, sorting and scans",
          "Matrix products and linear algebra", "Shapes, views, indexing and joining",
          "Conversion, copying and filling", "Creation and random sampling", "Dtypes",
          "Autograd and grad mode", "Tensor attributes and autograd methods", "Operators",
-         "Printing", "Utilities", "torch.linalg", "torch.nn.functional"]
+         "Printing", "Utilities", "torch.linalg", "torch.special", "torch.nn.functional"]
 
 # Python operators torch defines on Tensor, listed under "Operators".
 OPERATORS = ["__abs__", "__add__", "__and__", "__eq__", "__floordiv__", "__ge__",
@@ -125,6 +126,8 @@ def _patterns(tg: Any) -> list[Callable[[], tuple]]:
         lambda: (x(3, 1), 3, 4), lambda: (x(3, 3), 1, 0, 2), lambda: (x(2, 4), 1, (2, 2)),
         lambda: (x(3, 3), 0, idx(0, 2), x(2, 3)),
         lambda: (x(3, 3), 1, idx([0, 1], [2, 0], [1, 1]), x(3, 2), "sum"),
+        lambda: (x(3, 3), (2, 2), (1, 2)),                      # as_strided
+        lambda: (x(1, 4, 4), (3, 3), (2, 2)),                   # fold
     ]
 
 
@@ -215,6 +218,7 @@ def collect(tg: Any) -> dict[str, list[Row]]:
     for row in list(rows.values()) + operators:
         sections.setdefault(row.section, []).append(row)
     for title, namespace, prefix in (("torch.linalg", tg.linalg, "torch.linalg"),
+                                     ("torch.special", tg.special, "torch.special"),
                                      ("torch.nn.functional", tg.nn.functional,
                                       "torch.nn.functional")):
         for name, obj in _public(namespace):

@@ -12,7 +12,7 @@ import warnings as _warnings
 _warnings.filterwarnings("ignore", r"(invalid value|divide by zero|overflow|underflow) "
                          "encountered", RuntimeWarning, r"tapegrad(\.|$)")
 
-from . import autograd, dtypes, ops  # noqa: F401  (ops attaches Tensor methods)
+from . import autograd, dtypes, ops, return_types  # noqa: F401  (ops attaches Tensor methods)
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
     enable_grad,
@@ -86,6 +86,9 @@ from .dtypes import (
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from .ops.activation import log_softmax, softmax
 from .ops.binary_math import (
@@ -210,6 +213,7 @@ from .ops.pointwise import (
     reciprocal,
     relu,
     rsub,
+    sgn,
     sigmoid,
     sign,
     sin,

@@ -186,6 +186,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
         np_dtype = np.dtype(np.int64) if is_int else _dt.get_default_dtype().np
     else:
         np_dtype = _dt.to_numpy_dtype(dtype)
+        _dt.refuse_limited("arange_cpu", np_dtype)
     n = math.ceil((end - start) / step)
     # torch computes start + i*step in double, then casts.
     data = (start + np.arange(n, dtype=np.float64) * step) if np_dtype.kind in "fc" else \
@@ -200,6 +201,7 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     np_dtype = _dtype_or_default(dtype)
+    _dt.refuse_limited("linspace_cpu", np_dtype)
     data = np.linspace(float(start), float(end), steps, dtype=np.float64)
     return _finish(data.astype(np_dtype), requires_grad)
 

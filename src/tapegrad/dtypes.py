@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "dtype", "float16", "float32", "float64", "half", "float", "double",
     "bfloat16", "int8", "int16", "int32", "int64", "short", "int", "long", "uint8",
+    "uint16", "uint32", "uint64",
     "bool", "complex64", "complex128", "cfloat", "cdouble",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
     "can_cast", "finfo", "iinfo",
@@ -74,13 +75,20 @@ int16 = short = dtype("int16", np.int16, _INT, "torch.ShortTensor", "Short")
 int32 = int = dtype("int32", np.int32, _INT, "torch.IntTensor", "Int")
 int64 = long = dtype("int64", np.int64, _INT, "torch.LongTensor", "Long")
 uint8 = dtype("uint8", np.uint8, _INT, "torch.ByteTensor", "Byte")
+# torch 2.13's "limited support" unsigned types: they are created, printed, converted and
+# (for some kernels) computed with, but promote with no other integer or bool dtype.
+uint16 = dtype("uint16", np.uint16, _INT, "torch.UInt16Tensor", "UInt16")
+uint32 = dtype("uint32", np.uint32, _INT, "torch.UInt32Tensor", "UInt32")
+uint64 = dtype("uint64", np.uint64, _INT, "torch.UInt64Tensor", "UInt64")
 bool = dtype("bool", np.bool_, _BOOL, "torch.BoolTensor", "Bool")
 complex64 = cfloat = dtype("complex64", np.complex64, _COMPLEX, "torch.ComplexFloatTensor",
                            "ComplexFloat")
 complex128 = cdouble = dtype("complex128", np.complex128, _COMPLEX,
                              "torch.ComplexDoubleTensor", "ComplexDouble")
 
-_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64, complex128)
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+        bool, complex64, complex128)
+_WIDE_UNSIGNED = frozenset(np.dtype(t) for t in (np.uint16, np.uint32, np.uint64))
 _FROM_NP: dict[np.dtype, dtype] = {d.np: d for d in _ALL}
 
 
@@ -99,14 +107,28 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
         return _FROM_NP[np_dtype]
     raise TypeError(
         f"can't convert np.ndarray of type numpy.{np_dtype.name}. The only supported types are: "
-        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
-        "and bool.")
+        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, "
+        "uint32, uint16, uint8, and bool.")
 
 
 _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-              "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+              "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
+              "uint64": "unsigned long", "bool": "bool", "complex64": "c10::complex<float>",
               "complex128": "c10::complex<double>"}
+
+
+def kernel_missing(kernel: str, np_dtype: np.dtype) -> NotImplementedError:
+    """torch's error for a CPU kernel that has no implementation for ``np_dtype``."""
+    return NotImplementedError(f'"{kernel}" not implemented for '
+                               f"'{from_numpy_dtype(np_dtype).scalar_name}'")
+
+
+def refuse_limited(kernel: str, np_dtype: np.dtype) -> None:
+    """Raise torch's error where its CPU kernel ``kernel`` lacks uint16/32/64 (torch 2.13
+    gives these dtypes "limited support": creation, conversion and a few kernels)."""
+    if np_dtype in _WIDE_UNSIGNED:
+        raise kernel_missing(kernel, np_dtype)
 
 
 def cpp_type_name(np_dtype: np.dtype) -> str:
@@ -170,6 +192,10 @@ def _promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
         return a
     if kb in "fc" and ka in "iub":
         return b
+    if a in _WIDE_UNSIGNED or b in _WIDE_UNSIGNED:
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {_FROM_NP[a].scalar_name} and "
+                           f"{_FROM_NP[b].scalar_name}")
     return r
 
 

@@ -148,6 +148,12 @@ def _as_integer(x: Any, target: np.dtype) -> builtins.int:
     if not isinstance(x, (builtins.int, np.integer)):
         raise _not_scalar(x, target)
     x = builtins.int(x)
+    if target == np.uint64:                     # read as an unsigned 64-bit C integer
+        if x < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        if x >= 2 ** 64:
+            raise OverflowError("int too big to convert")
+        return x
     if not -2 ** 63 <= x < 2 ** 63:
         raise ValueError("Overflow when unpacking long long")
     low = -info.max if info.min == 0 else info.min      # negatives wrap into unsigned types

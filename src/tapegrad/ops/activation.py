@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd.graph import SavedResult
-from .backward_ops import backward_op, pointwise_backward_op
+from .backward_ops import backward_op, keep_array, pointwise_backward_op
 from .define import Node, Tensor, camel, edge, needs_grad, ns_array, record, tensor_method, wrap_dim
 from .define import save_values as _save
 from .unary_math import _erf_forward
@@ -163,13 +163,13 @@ def activation_op(node_name: str, forward: Callable, derivative: Callable) -> Ca
 
 
 def fused_activation_op(name: str, forward: Callable, slope: Callable,
-                        slope_derivative: Callable | None = None) -> Callable:
+                        slope_derivative: Callable | None = None, **kw: Any) -> Callable:
     """An activation whose derivative is the fused op ``ns.<name>_backward(g, x, *params)``
     = ``g * slope(x)``, recorded under create_graph as torch's
     ``<Name>BackwardBackward0``; ``slope_derivative`` None means piecewise constant."""
     backward_name = name + "_backward"
     pointwise_backward_op(backward_name, camel(name) + "BackwardBackward0", slope,
-                          slope_derivative)
+                          slope_derivative, **kw)
     return activation_op(camel(name) + "Backward0", forward,
                          lambda ns, g, x, xa, *params: getattr(ns, backward_name)(g, x, *params))
 
@@ -302,6 +302,11 @@ def _softplus_slope_derivative(ns, x, beta, threshold):
 softplus = fused_activation_op("softplus", _softplus_array, _softplus_slope,
                                _softplus_slope_derivative)
 
+def _hardtanh_inside(xa: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return (xa > lo) & (xa < hi)
+
+
 hardtanh = fused_activation_op(
-    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi),
-    _mask_slope(lambda xa, lo, hi: (xa > lo) & (xa < hi)))
+    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), _mask_slope(_hardtanh_inside),
+    # torch's hardtanh_backward selects: +0.0 outside, not g * 0
+    array_fn=lambda g, x, lo, hi: keep_array(g, _hardtanh_inside(x, lo, hi)))

@@ -29,7 +29,7 @@ from .define import (
     unary,
 )
 from .no_derivative import record_no_derivative
-from .pointwise import c_type_name, kernel_missing, le, lt, refusing
+from .pointwise import c_type_name, kernel_missing, le, lt, refuse_limited, refusing
 from .unary_math import isnan
 
 _make = Tensor._make
@@ -42,14 +42,24 @@ def _share(ns, g, self, other, winner):
     loses = ns.logical_not(ns.logical_or(winner(self, other), ns.eq(self, other)))
     half = ns.where(ns.eq(self, other), ns.mul(g, 0.5), g)
     return ns.where(ns.logical_and(loses, ns.logical_not(ns.isnan(ns.sub(self, other)))),
-                    ns.mul(g, 0), half)
+                    ns.zeros_like(g), half)
 
 
-maximum = binary("maximum", np.maximum,
+def _no_limited_unsigned(kernel: str, fn: Any) -> Any:
+    """``fn(a, b)``, refused as torch's ``kernel`` refuses uint16/32/64 (``a`` holds the
+    result dtype: binary ops promote before calling their forward)."""
+    def forward(a, b):
+        refuse_limited(kernel, a.dtype)
+        return fn(a, b)
+    forward.__name__ = fn.__name__
+    return forward
+
+
+maximum = binary("maximum", _no_limited_unsigned("maximum_cpu", np.maximum),
                  self=lambda ns, g, self, other: _share(ns, g, self, other, ns.gt),
                  other=lambda ns, g, self, other: _share(ns, g, other, self, ns.gt),
                  inplace_variant=False, tensors_only=True)
-minimum = binary("minimum", np.minimum,
+minimum = binary("minimum", _no_limited_unsigned("minimum_cpu", np.minimum),
                  self=lambda ns, g, self, other: _share(ns, g, self, other, ns.lt),
                  other=lambda ns, g, self, other: _share(ns, g, other, self, ns.lt),
                  inplace_variant=False, tensors_only=True)
@@ -57,11 +67,11 @@ minimum = binary("minimum", np.minimum,
 
 def _fpick(ns, g, self, other, cmp):
     # torch: self gets g where cmp(self, other) or other is NaN; other gets the rest.
-    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), g, ns.mul(g, 0))
+    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), g, ns.zeros_like(g))
 
 
 def _frest(ns, g, self, other, cmp):
-    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), ns.mul(g, 0), g)
+    return ns.where(ns.logical_or(cmp(self, other), ns.isnan(other)), ns.zeros_like(g), g)
 
 
 fmax = binary("fmax", np.fmax,
@@ -78,27 +88,26 @@ fmin = binary("fmin", np.fmin,
 
 def _atan2_weight(ns, self, other):
     # 1 / (x^2 + y^2), with 0 at the origin (torch's zero gradient at atan2(0, 0)).
-    r2 = ns.add(ns.mul(self, self), ns.mul(other, other))
-    zero = ns.eq(r2, 0)
-    return ns.where(zero, ns.mul(r2, 0), ns.div(1.0, ns.where(zero, ns.add(r2, 1), r2)))
+    recip = ns.reciprocal(ns.add(ns.mul(self, self), ns.mul(other, other)))
+    return ns.masked_fill(recip, ns.constant(np.isinf(ns.unwrap(recip))), 0.0)
 
 
 def _atan2(name: str, register: bool) -> Any:
     # torch's arctan2 names itself in its errors but records Atan2Backward0.
     return binary(name, np.arctan2, node="Atan2Backward0", to_float=True, tensors_only=True,
                   register=register,
-                  self=lambda ns, g, self, other: ns.mul(g, ns.mul(
-                      other, _atan2_weight(ns, self, other))),
-                  other=lambda ns, g, self, other: ns.mul(g, ns.mul(
-                      ns.neg(self), _atan2_weight(ns, self, other))))
+                  self=lambda ns, g, self, other: ns.mul(
+                      ns.mul(g, other), _atan2_weight(ns, self, other)),
+                  other=lambda ns, g, self, other: ns.mul(
+                      ns.mul(g, ns.neg(self)), _atan2_weight(ns, self, other)))
 
 
 atan2 = _atan2("atan2", register=True)
 arctan2 = _atan2("arctan2", register=False)
 
 hypot = binary("hypot", refusing("hypot_cpu", "biu", np.hypot), tensors_only=True,
-               self=lambda ns, g, self, result: ns.mul(g, ns.div(self, result)),
-               other=lambda ns, g, other, result: ns.mul(g, ns.div(other, result)))
+               self=lambda ns, g, self, result: ns.div(ns.mul(g, self), result),
+               other=lambda ns, g, other, result: ns.div(ns.mul(g, other), result))
 
 
 # -- remainder, fmod, floor_divide ---------------------------------------------------------------
@@ -119,7 +128,7 @@ def _int_checked(fn, name):
         with np.errstate(all="ignore"):
             return fn(a, b)
     forward.__name__ = name
-    return refusing(name + "_cpu", "b", forward)
+    return refusing(name + "_cpu", "bU", forward)
 
 
 def _torch_remainder(a, b):
@@ -217,14 +226,21 @@ tensor_method("floor_divide_", "__ifloordiv__")(floor_divide_)
 
 def _logical(fn):
     def forward(a, b):
-        return fn(np.asarray(a).astype(bool), np.asarray(b).astype(bool))
+        a, b = np.asarray(a), np.asarray(b)
+        refuse_limited(fn.__name__ + "_cpu", np.result_type(a, b))
+        return fn(a.astype(bool), b.astype(bool))
     return forward
+
+
+def _logical_not(a):
+    refuse_limited("logical_not_cpu", a.dtype)
+    return np.logical_not(a)
 
 
 logical_and = binary("logical_and", _logical(np.logical_and))
 logical_or = binary("logical_or", _logical(np.logical_or))
 logical_xor = binary("logical_xor", _logical(np.logical_xor))
-logical_not = unary(lambda a: np.logical_not(a), name="logical_not", to_float=False,
+logical_not = unary(_logical_not, name="logical_not", to_float=False,
                     differentiable=False)(lambda ns, g: g)
 
 
@@ -244,6 +260,7 @@ bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
 
 
 def _invert_forward(a):
+    refuse_limited("bitwise_not_cpu", a.dtype)
     if a.dtype.kind in "fc":
         raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for "
                            f"'{_dt.from_numpy_dtype(a.dtype).scalar_name}'")

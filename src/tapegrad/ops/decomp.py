@@ -11,10 +11,11 @@ the vectors are well defined.
 from __future__ import annotations
 
 import builtins
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from .define import Tensor, formula, needs_grad, wrap_dim
 from .indexing import movedim
 from .matrix import _diag_embed, _node_class, _square_check, record_formula
@@ -81,17 +82,12 @@ def _slogdet_rule(ns, grads, ins, outs, arg, needs):
 LinalgSlogdetBackward0 = _node_class("LinalgSlogdetBackward0", _slogdet_rule)
 
 
-class SlogdetResult(NamedTuple):
-    sign: Tensor
-    logabsdet: Tensor
-
-
-def slogdet(A: Tensor) -> SlogdetResult:
+def slogdet(A: Tensor) -> tuple:
     """torch.linalg.slogdet(A) -> (sign, logabsdet)"""
     _square_check(A._data, "linalg.slogdet")
     sign, logdet = np.linalg.slogdet(A._data)
     outs = record_formula(LinalgSlogdetBackward0, (A,), (np.asarray(sign), np.asarray(logdet)))
-    return SlogdetResult(*outs)
+    return return_types.linalg_slogdet(outs)
 
 
 def _solve_rule(ns, grads, ins, outs, arg, needs):
@@ -186,12 +182,7 @@ def _qr_rule(ns, grads, ins, outs, arg, needs):
 LinalgQrBackward0 = _node_class("LinalgQrBackward0", _qr_rule)
 
 
-class QRResult(NamedTuple):
-    Q: Tensor
-    R: Tensor
-
-
-def qr(A: Tensor, mode: str = "reduced") -> QRResult:
+def qr(A: Tensor, mode: str = "reduced") -> tuple:
     """torch.linalg.qr(A, mode='reduced'); the gradient needs rows >= columns."""
     a = A._data
     if a.ndim < 2:
@@ -211,7 +202,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
                            "and nrows > ncols.")
     if needs_grad(A) and a.shape[-2] < a.shape[-1]:
         raise missing_derivative("linalg_qr", " for wide matrices (rows < columns)")
-    return QRResult(*record_formula(LinalgQrBackward0, (A,), (q, r)))
+    return return_types.linalg_qr(record_formula(LinalgQrBackward0, (A,), (q, r)))
 
 
 # -- eigh / svd -------------------------------------------------------------------------------
@@ -240,16 +231,11 @@ def _eigh_rule(ns, grads, ins, outs, arg, needs):
 LinalgEighBackward0 = _node_class("LinalgEighBackward0", _eigh_rule)
 
 
-class EighResult(NamedTuple):
-    eigenvalues: Tensor
-    eigenvectors: Tensor
-
-
-def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
+def eigh(A: Tensor, UPLO: str = "L") -> tuple:
     """torch.linalg.eigh(A, UPLO='L')"""
     _square_check(A._data, "linalg.eigh")
     lam, v = np.linalg.eigh(A._data, UPLO=UPLO)
-    return EighResult(*record_formula(LinalgEighBackward0, (A,), (lam, v)))
+    return return_types.linalg_eigh(record_formula(LinalgEighBackward0, (A,), (lam, v)))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
@@ -284,13 +270,7 @@ def _svd_rule(ns, grads, ins, outs, arg, needs):
 LinalgSvdBackward0 = _node_class("LinalgSvdBackward0", _svd_rule)
 
 
-class SVDResult(NamedTuple):
-    U: Tensor
-    S: Tensor
-    Vh: Tensor
-
-
-def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
+def svd(A: Tensor, full_matrices: bool = True) -> tuple:
     """torch.linalg.svd(A, full_matrices=True); the gradient needs full_matrices=False
     (or a square A)."""
     a = A._data
@@ -300,7 +280,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
     if needs_grad(A) and full_matrices and a.shape[-1] != a.shape[-2]:
         raise missing_derivative("linalg_svd", " with full_matrices=True on a non-square "
                                  "input (use full_matrices=False)")
-    return SVDResult(*record_formula(LinalgSvdBackward0, (A,), (u, s, vh)))
+    return return_types.linalg_svd(record_formula(LinalgSvdBackward0, (A,), (u, s, vh)))
 
 
 def svdvals(A: Tensor) -> Tensor:
@@ -330,11 +310,11 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord in (1, -1, inf, -inf):
-        # torch: the extremum over one dim of the absolute sums along the other
+        # torch: the extremum over one dim of the 1-norms along the other
         along, over = (d0, d1) if ord in (1, -1) else (d1, d0)
         if not keepdim and along < over:
             over -= 1
-        return (amax if ord > 0 else amin)(_sum(A.abs(), along, keepdim), over, keepdim)
+        return (amax if ord > 0 else amin)(vector_norm(A, 1, along, keepdim), over, keepdim)
     if ord not in (2, -2, "nuc"):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     # spectral norms: move the matrix dims last, reduce the singular values, put them back

@@ -40,6 +40,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import InvalidViewNode, LiveViews, Node, SavedResult, short_node_name
 from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from ..tensor import Tensor, tensor_method
+from .overlap import check_no_partial_overlap
 
 __all__ = ["Node", "Tensor", "ns_array", "ns_tensor", "formula", "unary", "binary", "record",
            "needs_grad", "edge", "as_tensor_arg", "inplace", "mark_view", "camel",
@@ -87,12 +88,15 @@ class Formulas:
         gshape = tuple(g.shape)
         if gshape == tuple(shape):
             return g
+        if not shape and self.graph:
+            return self.sum(g)          # torch's sum_to: a full sum, recorded as one
         lead = len(gshape) - len(shape)
         dims = tuple(range(lead)) + tuple(
             i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
         if dims:
             g = self.sum(g, dims, True)
-        return self.reshape(g, tuple(shape))
+        # torch views only to drop leading dims; otherwise the keepdim sum is the result.
+        return self.reshape(g, tuple(shape)) if lead or not dims else g
 
     def np_dtype(self, g: Any) -> np.dtype:
         return g._data.dtype if self.graph else g.dtype
@@ -704,6 +708,13 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     its base gets a CopySlices node, so gradients flow into the base correctly.
     """
     check_inplace_allowed(self)
+    # Only an operand sharing self's base can overlap it (one attribute test per operand;
+    # the memory check runs only for those).
+    base = self._base
+    for t in args:
+        if isinstance(t, Tensor) and (t._base is self if base is None else (
+                t is not self and (t is base or t._base is base))):
+            check_no_partial_overlap(self._data, t._data)
     if _fw.active:
         flush()           # pending tangents read values this write is about to change
     tracked = needs_grad(self, *args, *kwargs.values())
@@ -869,7 +880,7 @@ class CopySlices(Node):
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
-        g_base = ns.mul(g, ns.constant(self.mask.astype(ns.np_dtype(g))))
+        g_base = ns.keep(g, self.mask)        # +0.0 where overwritten, as torch
         g_view = self.replay(ns, g)
         return (g_base, g_view)
 

@@ -16,7 +16,7 @@ class FillBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grads):
-        return (ns.mul(grads[0], 0),)
+        return (ns.zeros_like(grads[0]),)
 
 
 class ZeroBackward0(FillBackward0):
@@ -32,7 +32,8 @@ class FillBackward1(Node):
 
     def backward(self, ns, grads):
         g = ns.sum(grads[0], None, False)
-        return (ns.mul(grads[0], 0), g if ns.np_dtype(g) == self.dtype else ns.cast(g, self.dtype))
+        return (ns.zeros_like(grads[0]),
+                g if ns.np_dtype(g) == self.dtype else ns.cast(g, self.dtype))
 
 
 def _filled(input: Tensor, value: Any, node_cls: type = FillBackward0) -> Tensor:

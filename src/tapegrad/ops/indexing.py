@@ -315,8 +315,7 @@ class _ScatterNode(Node):
         g = grads[0]
         gs = gv = None
         if self.next_functions[0][0] is not None:
-            gs = g if self.accumulate else ns.mul(g, ns.constant(
-                self.keep.astype(ns.np_dtype(g))))
+            gs = g if self.accumulate else ns.keep(g, self.keep)
         if self.next_functions[1][0] is not None:
             picked = ns.getitem(ns.reshape(g, (-1,)), self.index)
             numel = int(np.prod(self.src_shape, dtype=np.int64))
@@ -713,6 +712,7 @@ row_stack = vstack
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """torch.nonzero(input, *, as_tuple=False)"""
     a = input._data
+    _dt.refuse_limited("nonzero_count_cpu", a.dtype)
     if as_tuple:
         if a.ndim == 0:
             return (_make(np.zeros(int(a != 0), np.int64)),)
@@ -796,6 +796,8 @@ for _fn in (flip, roll, repeat, tile, repeat_interleave, index_select, gather, t
     tensor_method(_fn.__name__)(_fn)
 tensor_method("moveaxis")(moveaxis)
 formula("diagonal", np.diagonal, diagonal)
+formula("masked_fill", lambda a, mask, value: np.where(mask, np.asarray(value, a.dtype), a),
+        masked_fill)
 
 
 def _inplace_variant(fn: Any, name: str) -> None:

@@ -41,18 +41,23 @@ class _MatmulNode(Node):
             if need_a:
                 ga = ns.sum_to(ns.squeeze(ns.matmul(g2, ns.mT(b)), -2), tuple(a.shape))
             if need_b:
-                gb = ns.sum_to(ns.mul(ns.unsqueeze(a, -1), g2), tuple(b.shape))
+                gb = (ns.matmul(ns.t(ns.unsqueeze(a, 0)), ns.unsqueeze(g, 0)) if bn == 2
+                      # torch's mm of the column a^T and the row g (its graph under
+                      # create_graph); batched: the outer products, summed
+                      else ns.sum_to(ns.mul(ns.unsqueeze(a, -1), g2), tuple(b.shape)))
         elif bn == 1:                                # (..., m, k) @ (k) -> (..., m)
             g2 = ns.unsqueeze(g, -1)                 # (..., m, 1)
             if need_a:
                 ga = ns.sum_to(ns.mul(g2, b), tuple(a.shape))
             if need_b:
-                gb = ns.sum_to(ns.squeeze(ns.matmul(ns.mT(a), g2), -1), tuple(b.shape))
+                gb = (ns.matmul(ns.t(a), g) if an == 2      # torch's mv backward: a^T g
+                      else ns.sum_to(ns.squeeze(ns.matmul(ns.mT(a), g2), -1), tuple(b.shape)))
         else:
+            tr = ns.t if an == 2 and bn == 2 else ns.mT      # torch's mm backward uses t()
             if need_a:
-                ga = ns.sum_to(ns.matmul_like(g, ns.mT(b), a), tuple(a.shape))
+                ga = ns.sum_to(ns.matmul_like(g, tr(b), a), tuple(a.shape))
             if need_b:
-                gb = ns.sum_to(ns.matmul_like(ns.mT(a), g, b), tuple(b.shape))
+                gb = ns.sum_to(ns.matmul_like(tr(a), g, b), tuple(b.shape))
         return (ga, gb)
 
 
@@ -184,4 +189,14 @@ for _name, _fn in {"matmul": matmul, "mm": mm, "mv": mv, "dot": dot, "bmm": bmm,
     tensor_method(_name)(_fn)
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 formula("matmul", np.matmul, matmul)
-formula("matmul_like", _matmul_like_array, lambda x, y, like: matmul(x, y))
+
+
+def _matmul_like_tensor(x: Tensor, y: Tensor, like: Tensor) -> Tensor:
+    # Batches of one size: torch's bmm backward is a bmm (its node under create_graph).
+    xs, ys = x._data.shape, y._data.shape
+    if len(xs) == 3 and len(ys) == 3 and xs[0] == ys[0]:
+        return _matmul(x, y, "BmmBackward0")
+    return matmul(x, y)
+
+
+formula("matmul_like", _matmul_like_array, _matmul_like_tensor)

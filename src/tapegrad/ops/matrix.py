@@ -31,7 +31,7 @@ from .define import (
     wrap_dim,
 )
 from .indexing import gather_flat, positions
-from .linalg import matmul
+from .linalg import bmm, matmul
 from .shape import permute, reshape, unsafe_view
 
 _make = Tensor._make
@@ -120,14 +120,16 @@ def _addmm_rule(ns, grads, ins, outs, arg, needs):
     beta, alpha = arg
     inp, m1, m2 = ins
     gi = ns.sum_to(ns.mul(g, beta) if beta != 1 else g, tuple(inp.shape)) if needs[0] else None
-    g1 = ns.matmul(g, ns.mT(m2)) if needs[1] else None
-    g2 = ns.matmul(ns.mT(m1), g) if needs[2] else None
+    product = ns.bmm if len(g.shape) == 3 else ns.matmul      # baddbmm: torch's bmm
+    g1 = product(g, ns.mT(m2)) if needs[1] else None
+    g2 = product(ns.mT(m1), g) if needs[2] else None
     if alpha != 1:
         g1 = ns.mul(g1, alpha) if g1 is not None else None
         g2 = ns.mul(g2, alpha) if g2 is not None else None
     return gi, g1, g2
 
 
+formula("bmm", np.matmul, bmm)
 AddmmBackward0 = _node_class("AddmmBackward0", _addmm_rule)
 BaddbmmBackward0 = _node_class("BaddbmmBackward0", _addmm_rule)
 

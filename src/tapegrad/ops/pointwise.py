@@ -35,10 +35,8 @@ from .define import (
 _make = Tensor._make
 
 
-def kernel_missing(kernel: str, dtype: np.dtype) -> NotImplementedError:
-    """torch's error for a CPU kernel that has no implementation for ``dtype``."""
-    return NotImplementedError(f'"{kernel}" not implemented for '
-                               f"'{_dt.from_numpy_dtype(dtype).scalar_name}'")
+kernel_missing = _dt.kernel_missing
+refuse_limited = _dt.refuse_limited
 
 
 # C++ names torch uses for dtypes in some messages.
@@ -55,11 +53,15 @@ def c_type_name(dtype: np.dtype) -> str:
 
 def refusing(kernel: str, kinds: str, fn: Any) -> Any:
     """A NumPy forward that raises, as torch's ``kernel`` does, for dtype kinds it lacks
-    (``"b"`` bool, ``"biu"`` bool and integers)."""
+    (``"b"`` bool, ``"biu"`` bool and integers, ``"U"`` uint16/32/64)."""
+    limited = "U" in kinds
+
     def forward(*arrays: Any) -> Any:
         dtype = np.result_type(*arrays)
         if dtype.kind in kinds:
             raise kernel_missing(kernel, dtype)
+        if limited:
+            refuse_limited(kernel, dtype)
         return fn(*arrays)
     forward.__name__ = getattr(fn, "__name__", kernel)
     return forward
@@ -75,7 +77,7 @@ mul = binary("mul", np.multiply,
              self=lambda ns, g, other: ns.mul_grad(g, other),
              other=lambda ns, g, self: ns.mul_grad(g, self))
 _div = binary("div", np.true_divide, to_float=True,
-              self=lambda ns, g, other: ns.div(g, other),
+              self=lambda ns, g, other: ns.div_tensor(g, other),
               other=lambda ns, g, self, other: ns.neg(ns.div(ns.mul(g, self),
                                                                ns.mul(other, other))),
               method=False, inplace_variant=False)
@@ -200,7 +202,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
 
 
 def _refuse_bool(kernel: str) -> Any:
-    return lambda fn: refusing(kernel, "b", fn)
+    return lambda fn: refusing(kernel, "bU", fn)
 
 
 def _int_or_float_div(rounder):
@@ -215,12 +217,17 @@ def _int_or_float_div(rounder):
     return forward
 
 
+def _zero_grad(ns, g):
+    """torch's zeros_like(grad): +0.0 everywhere, no graph."""
+    return ns.zeros_like(g)
+
+
 # Rounded division has zero gradient almost everywhere (torch: zeros).
 _div_trunc = binary("div", _int_or_float_div(np.trunc), node="DivBackward2",
-                    self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
+                    self=_zero_grad, other=_zero_grad,
                     method=False, inplace_variant=False, register=False)
 _div_floor = binary("div", _int_or_float_div(np.floor), node="DivBackward2",
-                    self=lambda ns, g: ns.mul(g, 0), other=lambda ns, g: ns.mul(g, 0),
+                    self=_zero_grad, other=_zero_grad,
                     method=False, inplace_variant=False, register=False)
 
 
@@ -234,9 +241,40 @@ def true_divide(input: Tensor, other: Any) -> Tensor:
 add.write_into, sub.write_into = _add.write_into, _sub.write_into
 div.write_into = true_divide.write_into = _div.write_into
 
-formula("add", np.add, add)
-formula("sub", np.subtract, sub)
-formula("div", np.true_divide, div)
+
+# In derivative formulas (create_graph=True), a Python number is a C++ Scalar in torch's:
+# ``grad * 2`` records torch's Scalar overload (MulBackward1, one edge), and ``1 - x``
+# records SubBackward0 with no edge for the number. The public ops keep the Tensor overload
+# (``x * 2`` in Python is MulBackward0 in torch too); plain backward is unchanged.
+_NUMBERS = (builtins.int, builtins.float, np.integer, np.floating)
+
+
+def _by_number(name: str, forward: Any, grad: Any) -> Any:
+    return binary(name, forward, node=camel(name) + "Backward1", self=grad, method=False,
+                  inplace_variant=False, register=False, number_other=True)
+
+
+def _scalar_formula(name: str, array_fn: Any, tensor_op: Any, grad: Any,
+                    commutes: bool) -> None:
+    by_number = _by_number(name, array_fn, grad)
+
+    def tensor_fn(a: Any, b: Any) -> Tensor:
+        if isinstance(b, _NUMBERS) and isinstance(a, Tensor):
+            return by_number(a, b)
+        if commutes and isinstance(a, _NUMBERS) and isinstance(b, Tensor):
+            return by_number(b, a)
+        return tensor_op(a, b)
+    formula(name, array_fn, tensor_fn)
+
+
+_scalar_formula("mul", np.multiply, mul, lambda ns, g, other: ns.mul(g, other), True)
+_scalar_formula("add", np.add, add, lambda ns, g: g, True)
+_scalar_formula("sub", np.subtract, sub, lambda ns, g: g, False)
+_scalar_formula("div", np.true_divide, div, lambda ns, g, other: ns.div(g, other), False)
+# The gradients of mul and div themselves: a number the user passed was wrapped as a Tensor
+# by torch (``x / 2`` is DivBackward0), so their formulas keep the Tensor overload.
+formula("mul_grad", np.multiply, mul, ns_array_owned.mul_grad)
+formula("div_tensor", np.true_divide, _div)
 
 # -- powers ---------------------------------------------------------------------------------
 
@@ -244,14 +282,14 @@ formula("div", np.true_divide, div)
 def _pow_scalar_grad(ns, g, self, other):
     # torch: zero gradient for exponent 0 (even at self == 0).
     if other == 0:
-        return ns.mul(g, 0)
+        return ns.zeros_like(g)
     return ns.mul(g, ns.mul(ns.pow(self, other - 1), other))
 
 
 def _pow_self_grad(ns, g, self, other):
     # d/dself self**other = other * self**(other-1); 0 where other == 0.
     d = ns.mul(other, ns.pow(self, ns.sub(other, 1)))
-    return ns.mul(g, ns.where(ns.eq(other, 0), 0.0, d))
+    return ns.where(ns.eq(other, 0), 0.0, ns.mul(g, d))
 
 
 def _pow_other_grad(ns, g, self, result):
@@ -269,6 +307,7 @@ def _power(a: Any, b: Any) -> Any:
     dtype = np.result_type(a, b)
     if dtype.kind == "b":
         raise kernel_missing("pow", dtype)
+    refuse_limited("pow", dtype)
     if dtype.kind not in "iu" or not np.any(np.asarray(b) < 0):
         return np.power(a, b)
     neg = np.asarray(b) < 0
@@ -303,6 +342,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
     if isinstance(exponent, Tensor):
         return _pow_tensor_tensor(input, exponent)
     a = input._data
+    if not isinstance(exponent, builtins.float):
+        refuse_limited("pow", a.dtype)
     if (a.dtype.kind in "iu" and isinstance(exponent, builtins.int)
             and not isinstance(exponent, builtins.bool) and exponent < 0):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -310,6 +351,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 
 def _rpow(exponent: Tensor, base: Any) -> Tensor:
+    if not isinstance(base, builtins.float):
+        refuse_limited("pow", exponent._data.dtype)
     if isinstance(base, builtins.float) and exponent._data.dtype.kind in "biu":
         exponent = exponent.to(_dt.get_default_dtype())
     return _pow_scalar_tensor(exponent, base)
@@ -332,6 +375,7 @@ def pow_(self: Tensor, exponent: Any) -> Tensor:
 
 
 def _negative(a: np.ndarray) -> np.ndarray:
+    refuse_limited("neg_cpu", a.dtype)
     if a.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -419,6 +463,7 @@ def sigmoid(ns, g, result):
 def _relu(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
+    refuse_limited("clamp_min_scalar_cpu", x.dtype)
     return np.maximum(x, 0, dtype=x.dtype)
 
 
@@ -427,21 +472,38 @@ def relu(ns, g, result):
     return ns.threshold_backward(g, result, 0)
 
 
-@unary(refusing("abs_cpu", "b", np.abs), name="abs", to_float=False)
+@unary(refusing("abs_cpu", "bU", np.abs), name="abs", to_float=False)
 def abs(ns, g, self):
-    return ns.mul(g, ns.sign(self))
+    return ns.mul(g, ns.sgn(self))
 
 
 def _sign(a: np.ndarray) -> np.ndarray:
+    refuse_limited("sign_cpu", a.dtype)
     return a.copy() if a.dtype == np.bool_ else np.sign(a)
 
 
 @unary(_sign, name="sign", to_float=False)
 def sign(ns, g):
-    return ns.mul(g, 0)
+    return ns.zeros_like(g)
 
 
-formula("rsub", lambda a, b: np.subtract(b, a), rsub)
+@unary(_sign, name="sgn", to_float=False)
+def sgn(ns, g):
+    """torch.sgn(input): sign(input) for real tensors (abs's derivative records it)."""
+    return ns.zeros_like(g)
+
+
+
+
+def _rsub_formula(input: Tensor, other: Any) -> Tensor:
+    """``other - input`` in a formula: torch's C++ ``number - x`` is a SubBackward0 whose
+    first edge (the number) is empty."""
+    if isinstance(other, _NUMBERS):
+        other = _make(np.asarray(other, dtype=input._data.dtype))
+    return _sub(other, input)
+
+
+formula("rsub", lambda a, b: np.subtract(b, a), _rsub_formula)
 
 # The fused derivative ops, differentiable under create_graph with torch's node names.
 # ``slope`` is d(output)/d(input) written in the saved value; only the array path
@@ -460,10 +522,35 @@ def _above(ns, x, threshold):
     return ns.constant(ns.unwrap(x) > threshold)
 
 
+# torch: x <= threshold ? 0 : g. A product with the mask and then + 0.0 (which turns the
+# -0.0 of a negative g times 0 into +0.0) is about twice as fast as any NumPy select (it
+# differs from torch only for an infinite g where the gradient is dropped: NaN, not 0).
+
+
+def _threshold_passes(x: np.ndarray, threshold: Any) -> np.ndarray:
+    passes = x <= threshold                          # NaN x passes g, as in torch
+    if passes.__class__ is np.ndarray:
+        return np.logical_not(passes, out=passes)
+    return np.logical_not(passes)                    # 0-d: NumPy gave a scalar
+
+
+def _threshold_backward_array(g: np.ndarray, x: np.ndarray, threshold: Any) -> np.ndarray:
+    out = np.multiply(g, _threshold_passes(x, threshold))
+    return np.add(out, 0.0, out=out) if out.ndim else out + 0.0
+
+
+def _threshold_backward_owned(g: np.ndarray, x: np.ndarray, threshold: Any) -> np.ndarray:
+    # The engine owns the gradient: the mask is applied in place, as mul_grad does.
+    passes = _threshold_passes(x, threshold)
+    if g.__class__ is not np.ndarray or g.shape != passes.shape or g.dtype.kind != "f":
+        return _threshold_backward_array(g, x, threshold)
+    np.multiply(g, passes, out=g)
+    return np.add(g, 0.0, out=g)
+
+
 pointwise_backward_op(
     "threshold_backward", "ThresholdBackwardBackward0", _above,
-    # Where the engine owns the gradient the mask is applied in place, as mul_grad does.
-    owned_fn=lambda g, x, threshold: ns_array_owned.mul_grad(g, x > threshold))
+    array_fn=_threshold_backward_array, owned_fn=_threshold_backward_owned)
 
 
 def _reciprocal_forward(a: np.ndarray) -> np.ndarray:
@@ -473,7 +560,7 @@ def _reciprocal_forward(a: np.ndarray) -> np.ndarray:
 
 @unary(_reciprocal_forward)
 def reciprocal(ns, g, result):
-    return ns.mul(g, ns.neg(ns.mul(result, result)))
+    return ns.mul(ns.neg(g), ns.mul(result, result))
 
 
 # -- comparisons (never differentiable) --------------------------------------------------------
@@ -493,10 +580,6 @@ def _compare(name: str, fn) -> Any:
     op_.__name__ = name + "_"
     tensor_method(name + "_")(op_)
     return op
-
-
-def _zero_grad(ns, g):
-    return ns.mul(g, 0)
 
 
 eq = _compare("eq", np.equal)
@@ -579,7 +662,7 @@ class ClampBackward1(Node):
             inside &= x >= self.min
         if self.max is not None:
             inside &= x <= self.max
-        return (ns.mul(grads[0], ns.constant(inside)),)
+        return (ns.keep(grads[0], inside),)
 
 
 def _clamp_masks(x: np.ndarray, lo: Any, hi: Any) -> tuple:
@@ -650,6 +733,11 @@ def _clamp(input: Tensor, min: Any, max: Any, name: str, method: bool = False) -
             raise _mixed_bounds(name, tuple(v for v in args if v is not None), method)
         return _clamp_tensor(input, min, max)
     a = input._data
+    if a.dtype.kind == "u" and not (isinstance(min, builtins.float) or
+                                    isinstance(max, builtins.float)):
+        refuse_limited("clamp_scalar_cpu" if min is not None and max is not None else
+                       "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu",
+                       a.dtype)
     if a.dtype.kind in "iub" and (isinstance(min, builtins.float) or
                                   isinstance(max, builtins.float)):
         a = a.astype(_dt.get_default_dtype().np)
@@ -671,6 +759,8 @@ def _clamp(input: Tensor, min: Any, max: Any, name: str, method: bool = False) -
 def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
     bounds = [b for b in (min, max) if b is not None]
     dt = _dt.result_np_dtype(tuple(t._data for t in (input, *bounds)))
+    refuse_limited("clamp_cpu" if len(bounds) == 2 else "maximum_cpu" if min is not None
+                   else "minimum_cpu", dt)
     x, lo, hi = (None if t is None else t._data.astype(dt, copy=False)
                  for t in (input, min, max))
     shape = np.broadcast_shapes(*(b.shape for b in (x, lo, hi) if b is not None))

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
+from .. import return_types
 from ..autograd.graph import SavedResult
 from .define import (
     Node,
@@ -30,7 +31,7 @@ from .define import (
     tensor_method,
     wrap_dim,
 )
-from .pointwise import div, kernel_missing
+from .pointwise import div, kernel_missing, refuse_limited
 from .reduction import _kept_shape, _ReduceNode, reduce_dims, sum
 
 _make = Tensor._make
@@ -55,29 +56,7 @@ def _reduce_node(cls: type, input: Tensor, dims: tuple | None, keepdim: bool) ->
     return node
 
 
-class ReturnType(tuple):
-    """A (values, indices) pair printed as ``torch.return_types.<name>(...)``."""
-
-    _name = "max"
-
-    def __new__(cls, values: Tensor, indices: Tensor) -> ReturnType:
-        return tuple.__new__(cls, (values, indices))
-
-    @property
-    def values(self) -> Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> Tensor:
-        return self[1]
-
-    def __repr__(self) -> str:
-        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\n"
-                f"indices={self[1]!r})")
-
-
-def _return_type(name: str) -> type:
-    return type(name, (ReturnType,), {"_name": name, "__slots__": ()})
+ReturnType = tuple       # one of the (values, indices) classes of tapegrad.return_types
 
 
 # -- "evenly distributed" reductions: max/min/amax/amin/median over all or some dims --------------
@@ -86,12 +65,16 @@ class _EvenNode(_ReduceNode):
     """Gradient shared equally among the elements equal to the result (ties split)."""
 
     __slots__ = ("mask",)
+    selects = True
 
     def backward(self, ns, grads):
         mask = self.mask
         count = mask.sum(axis=_axis(self.dims), keepdims=True)
-        share = ns.constant((mask / np.maximum(count, 1)).astype(ns.np_dtype(grads[0])))
-        return (ns.mul(self.spread(ns, grads[0]), share),)
+        share = (mask / np.maximum(count, 1)).astype(ns.np_dtype(grads[0]))
+        g = self.spread(ns, grads[0])
+        if self.selects:        # max()/min()/median(): +0.0 off the extremum, as torch
+            return (ns.keep(g, mask, share),)
+        return (ns.mul(g, ns.constant(share)),)     # amax/amin: torch multiplies
 
 
 def _even_class(name: str) -> type:
@@ -102,6 +85,7 @@ MaxBackward1 = _even_class("MaxBackward1")
 MinBackward1 = _even_class("MinBackward1")
 AmaxBackward0 = _even_class("AmaxBackward0")
 AminBackward0 = _even_class("AminBackward0")
+AmaxBackward0.selects = AminBackward0.selects = False
 MedianBackward0 = _even_class("MedianBackward0")
 
 
@@ -146,6 +130,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def _amax_amin(input, dim, keepdim, name, fn, node_cls):
     a = input._data
+    refuse_limited(f"{name[1:]}_values_cpu", a.dtype)
     dims = reduce_dims(a, None if dim == () or dim == [] else dim)
     if dims and not a.size:
         # torch names the empty dim as it was given (-1), unlike max(dim)
@@ -244,14 +229,14 @@ def _select_result(name: str, input: Tensor, values: np.ndarray, idx: np.ndarray
     ind = _make(np.array(indices, dtype=np.int64))      # a copy that keeps 0-d as 0-d
     rt = _RETURN_TYPES[name]
     if not needs_grad(input):
-        return rt(_make(values), ind)
+        return rt((_make(values), ind))
     node = node_cls((edge(input),))
     node.idx, node.dim, node.shape, node.keepdim = idx, dim, input._data.shape, keepdim
-    return rt(record(node, values), ind)
+    return rt((record(node, values), ind))
 
 
-_RETURN_TYPES = {n: _return_type(n) for n in ("max", "min", "median", "sort", "topk",
-                                              "cummax", "cummin", "kthvalue", "aminmax")}
+_RETURN_TYPES = {n: getattr(return_types, n) for n in (
+    "max", "min", "median", "sort", "topk", "cummax", "cummin", "kthvalue", "mode")}
 
 
 def _dim_extreme(name: str, input: Tensor, dim: int, keepdim: bool, arg: Any,
@@ -300,6 +285,7 @@ def _max_min(input, dim, keepdim, name):
         from .binary_math import maximum, minimum
         return (maximum if is_max else minimum)(input, dim)
     a = input._data
+    refuse_limited(f"{name}_all" if dim is None else f"{name}_cpu", a.dtype)
     if dim is None:
         _empty_check(name, a, None)
         return _even_reduce(input, _extreme(np.max if is_max else np.min, a, None, False),
@@ -313,6 +299,7 @@ def _arg_reduce(name: str, arg: Any):
         a = input._data
         if a.dtype == np.bool_:
             raise RuntimeError(f"{name}(): does not support bool input")
+        refuse_limited(f"{name}_cpu", a.dtype)
         if dim is None:
             if a.size == 0:
                 raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -338,7 +325,7 @@ argmin = _arg_reduce("argmin", _argmin_nan)
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """torch.median(input) (lower median) / torch.median(input, dim, keepdim=False)"""
     a = input._data
-    if a.dtype == np.bool_:
+    if a.dtype == np.bool_ or a.dtype.kind == "u" and a.dtype.itemsize > 1:
         raise kernel_missing("median_cpu" if dim is None else "median_out", a.dtype)
     if dim is None:
         if a.size == 0:     # NaN, and a zero gradient (nothing ties with it)
@@ -400,6 +387,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     a = input._data
     if a.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
+    refuse_limited("topk_cpu", a.dtype)
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
     if not 0 <= k <= n:
@@ -416,6 +404,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Ret
     """torch.kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)"""
     if input._data.dtype == np.bool_:
         raise kernel_missing("kthvalue_cpu", input._data.dtype)
+    refuse_limited("kthvalue_cpu", input._data.dtype)
     def pick(x, axis):
         if not 1 <= k <= x.shape[axis]:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
@@ -428,6 +417,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Ret
 def _cum_extreme(name: str, input: Tensor, dim: int, better: Any, node_cls: type
                  ) -> ReturnType:
     a = input._data
+    refuse_limited(f"{name}_cpu", a.dtype)
     if a.ndim == 0:
         if dim not in (-1, 0):
             raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
@@ -570,7 +560,7 @@ class VarBackward0(_ReduceNode):
             return ns.mul(self.spread(ns, g), ns.constant(factor))
         with np.errstate(all="ignore"):
             scale = 2.0 / dof if dof > 0 else math.inf
-        return ns.mul(ns.mul(self.spread(ns, g), self.centred(ns, x)), scale)
+        return ns.mul(ns.mul(self.spread(ns, g), scale), self.centred(ns, x))
 
     def output_grad(self, ns, g, x, result):
         return self.var_grad(ns, g, x)
@@ -587,7 +577,7 @@ class StdBackward0(VarBackward0):
 
     def output_grad(self, ns, g, x, result):
         zero = ns.eq(result, 0)
-        g = ns.where(zero, ns.mul(g, 0), ns.div(g, ns.mul(ns.where(zero, ns.add(result, 1),
+        g = ns.where(zero, ns.zeros_like(g), ns.div(g, ns.mul(ns.where(zero, ns.add(result, 1),
                                                                      result), 2)))
         return self.var_grad(ns, g, x)
 
@@ -679,23 +669,30 @@ class LinalgVectorNormBackward0(_ReduceNode):
         if p == 0:
             return (ns.mul(g, ns.mul(x, 0)),)
         if p == 1:
-            return (ns.mul(g, ns.sign(x)),)
+            return (ns.mul(ns.sgn(x), g),)
         r = self.spread(ns, result)
+        ra = ns.unwrap(r)
         if math.isinf(p):
-            xa, ra = ns.unwrap(x), ns.unwrap(r)
+            xa = ns.unwrap(x)
             mask = np.abs(xa) == ra
             count = mask.sum(axis=self.dims, keepdims=True)
             share = ns.constant((mask / np.maximum(count, 1)).astype(ns.np_dtype(g)))
-            return (ns.mul(ns.mul(g, ns.sign(x)), share),)
-        zero = ns.eq(r, 0)
-        safe_r = ns.where(zero, ns.add(r, 1), r)
-        if p == 2:
-            d = ns.div(x, safe_r)
-        else:
-            ax = ns.abs(x)
-            d = ns.div(ns.mul(ns.mul(x, ns.pow(ax, p - 2)), 1.0),
-                       ns.pow(safe_r, p - 1))
-        return (ns.where(zero, ns.mul(g, 0), ns.mul(g, d)),)
+            return (ns.mul(ns.sgn(x), ns.mul(g, share)),)
+        # torch's norm_backward, term for term (its node names under create_graph).
+        zero = ns.constant(ra == 0)
+        with np.errstate(all="ignore"):
+            if p == 2:
+                return (ns.mul(g, ns.masked_fill(ns.div(x, r), zero, 0.0)),)
+            if p < 1:
+                at_zero = ns.constant(ns.unwrap(x) == 0)
+                scaled = ns.mul(ns.sgn(x), ns.masked_fill(ns.pow(ns.abs(x), p - 1), at_zero,
+                                                          0.0))
+                return (ns.mul(ns.mul(scaled, g), ns.pow(r, 1 - p)),)
+            if p < 2:
+                scaled = ns.mul(ns.sgn(x), ns.pow(ns.abs(x), p - 1))
+            else:
+                scaled = ns.mul(x, ns.pow(ns.abs(x), p - 2))
+            return (ns.mul(scaled, ns.masked_fill(ns.div(g, ns.pow(r, p - 1)), zero, 0.0)),)
 
 
 def _no_identity_check(a: np.ndarray, dims: tuple | None, p: float) -> None:
@@ -882,9 +879,9 @@ class CumprodBackward0(Node):
             return (g,)
         d = self.dim
         if not (xa == 0).any():
-            gr = ns.mul(g, result)
-            total = ns.sum(gr, (d,), True)
-            return (ns.div(ns.add(ns.sub(total, ns.cumsum(gr, d)), gr), x),)
+            # torch: the reversed cumulative sum of result * grad, over the input.
+            gr = ns.mul(result, g)
+            return (ns.div(ns.flip(ns.cumsum(ns.flip(gr, (d,)), d), (d,)), x),)
         xt = ns.transpose(x, d, -1)
         gt = ns.transpose(g, d, -1)
         n = xa.shape[d]
@@ -938,6 +935,7 @@ any = _bool_reduce("any", np.any)
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """torch.count_nonzero(input, dim=None) -> LongTensor"""
     a = input._data
+    refuse_limited("nonzero_count_cpu", a.dtype)
     dims = reduce_dims(a, dim)
     if dims == ():
         return _make((a != 0).astype(np.int64))

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes as _dt
+from .. import return_types
 from ..autograd.graph import SavedResult
 from .define import (
     Node,
@@ -24,7 +26,7 @@ from .define import (
 from .indexing import flip
 from .pointwise import kernel_missing
 from .reduction import _ReduceNode, reduce_dims
-from .reductions_extra import _RETURN_TYPES, _return_type, _select_class, _select_result
+from .reductions_extra import _select_class, _select_result
 
 __all__ = ["aminmax", "mode", "logcumsumexp"]
 
@@ -32,29 +34,6 @@ _make = Tensor._make
 
 
 # -- aminmax -------------------------------------------------------------------------------
-
-class _MinMax(tuple):
-    """torch.return_types.aminmax: (min, max)."""
-
-    __slots__ = ()
-
-    def __new__(cls, min: Tensor, max: Tensor) -> _MinMax:
-        return tuple.__new__(cls, (min, max))
-
-    @property
-    def min(self) -> Tensor:
-        return self[0]
-
-    @property
-    def max(self) -> Tensor:
-        return self[1]
-
-    def __repr__(self) -> str:
-        return f"torch.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
-
-
-_MinMax.__name__ = _MinMax.__qualname__ = "aminmax"     # type(result).__name__ as in torch
-
 
 class AminmaxBackward0(_ReduceNode):
     """Each output's gradient shared equally among the elements equal to it (ties split)."""
@@ -77,9 +56,10 @@ def _even_share(a: np.ndarray, kept: np.ndarray, dims: tuple | None) -> np.ndarr
 
 
 @tensor_method()
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> _MinMax:
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> tuple:
     """torch.aminmax(input, *, dim=None, keepdim=False) -> (min, max)"""
     a = input._data
+    _dt.refuse_limited("aminmax_cpu", a.dtype)
     if dim is not None and (not isinstance(dim, (builtins.int, np.integer))
                             or isinstance(dim, builtins.bool)):
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -97,19 +77,18 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
         lo = np.asarray(np.min(a, axis=dims, keepdims=keepdim))
         hi = np.asarray(np.max(a, axis=dims, keepdims=keepdim))
     if not needs_grad(input):
-        return _MinMax(_make(lo), _make(hi))
+        return return_types.aminmax((_make(lo), _make(hi)))
     node = AminmaxBackward0((edge(input),))
     node.shape, node.dims, node.keepdim = a.shape, dims, keepdim or dims == ()
     kept = [v.reshape(np.min(a, axis=dims, keepdims=True).shape) if dims != () else v
             for v in (lo, hi)]
     node.shares = tuple(_even_share(a, k, dims) for k in kept)
-    return _MinMax(*record_many(node, [lo, hi]))
+    return return_types.aminmax(record_many(node, [lo, hi]))
 
 
 # -- mode ----------------------------------------------------------------------------------
 
 ModeBackward0 = _select_class("ModeBackward0")
-_RETURN_TYPES["mode"] = _return_type("mode")
 
 
 def _mode_along(a: np.ndarray, d: int) -> tuple:
@@ -135,6 +114,7 @@ def _mode_along(a: np.ndarray, d: int) -> tuple:
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """torch.mode(input, dim=-1, keepdim=False) -> (values, indices)"""
     a = input._data
+    _dt.refuse_limited("mode_cpu", a.dtype)
     if a.ndim == 0:
         wrap_dim(dim, 0)
         return _select_result("mode", input, a.copy(), np.zeros((), np.int64), 0, True,

@@ -586,7 +586,7 @@ class IndexPutBackward0(Node):
             else:
                 mask = np.ones(g.shape, dtype=np.bool_)
                 mask[self.index] = False
-                gs = ns.mul(g, ns.constant(mask.astype(ns.np_dtype(g))))
+                gs = ns.keep(g, mask)
         if self.next_functions[1][0] is not None:
             gv = ns.sum_to(ns.getitem(g, self.index), self.values_shape)
             if ns.np_dtype(gv) != self.values_dtype:

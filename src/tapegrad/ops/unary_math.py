@@ -48,7 +48,7 @@ def _quiet(fn):
 
 @unary(_quiet(np.exp2))
 def exp2(ns, g, result):
-    return ns.mul(g, ns.mul(result, _LN2))
+    return ns.mul(ns.mul(g, result), _LN2)
 
 
 @unary(_quiet(np.expm1))
@@ -73,24 +73,28 @@ def log1p(ns, g, self):
 
 @unary(_quiet(lambda a: 1 / np.sqrt(a)))
 def rsqrt(ns, g, result):
-    return ns.mul(g, ns.mul(ns.mul(result, ns.mul(result, result)), -0.5))
+    return ns.mul(ns.mul(g, -0.5), ns.pow(result, 3))
 
 
 # -- trigonometric and hyperbolic ------------------------------------------------------------
 
 @unary(_quiet(np.tan))
 def tan(ns, g, result):
-    return ns.mul(g, ns.add(ns.mul(result, result), 1))
+    return ns.mul(g, ns.add(ns.pow(result, 2), 1))
+
+
+def _one_minus_square(ns, x):
+    return ns.add(ns.mul(ns.neg(x), x), 1)       # torch's -x * x + 1
 
 
 @unary(_quiet(np.arcsin), name="asin")
 def asin(ns, g, self):
-    return ns.div(g, ns.sqrt(ns.rsub(ns.mul(self, self), 1)))
+    return ns.mul(g, ns.rsqrt(_one_minus_square(ns, self)))
 
 
 @unary(_quiet(np.arccos), name="acos")
 def acos(ns, g, self):
-    return ns.neg(ns.div(g, ns.sqrt(ns.rsub(ns.mul(self, self), 1))))
+    return ns.mul(g, ns.neg(ns.rsqrt(_one_minus_square(ns, self))))
 
 
 @unary(_quiet(np.arctan), name="atan")
@@ -110,18 +114,17 @@ def cosh(ns, g, self):
 
 @unary(_quiet(np.arcsinh), name="asinh")
 def asinh(ns, g, self):
-    return ns.div(g, ns.sqrt(ns.add(ns.mul(self, self), 1)))
+    return ns.mul(g, ns.rsqrt(ns.add(ns.pow(self, 2), 1)))
 
 
 @unary(_quiet(np.arccosh), name="acosh")
 def acosh(ns, g, self):
-    # torch: (x-1).sqrt() * (x+1).sqrt(), which stays accurate near 1.
-    return ns.div(g, ns.mul(ns.sqrt(ns.sub(self, 1)), ns.sqrt(ns.add(self, 1))))
+    return ns.mul(g, ns.rsqrt(ns.sub(ns.pow(self, 2), 1)))
 
 
 @unary(_quiet(np.arctanh), name="atanh")
 def atanh(ns, g, self):
-    return ns.div(g, ns.rsub(ns.mul(self, self), 1))
+    return ns.div(g, ns.rsub(ns.pow(self, 2), 1))
 
 
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
@@ -205,17 +208,17 @@ def _erfinv_forward(a: np.ndarray) -> np.ndarray:
 
 @unary(_erf_forward)
 def erf(ns, g, self):
-    return ns.mul(g, ns.mul(ns.exp(ns.neg(ns.mul(self, self))), _TWO_OVER_SQRT_PI))
+    return ns.mul(ns.mul(ns.exp(ns.neg(ns.pow(self, 2))), _TWO_OVER_SQRT_PI), g)
 
 
 @unary(_erfc_forward)
 def erfc(ns, g, self):
-    return ns.mul(g, ns.mul(ns.exp(ns.neg(ns.mul(self, self))), -_TWO_OVER_SQRT_PI))
+    return ns.mul(ns.mul(ns.exp(ns.neg(ns.pow(self, 2))), -_TWO_OVER_SQRT_PI), g)
 
 
 @unary(_erfinv_forward)
 def erfinv(ns, g, result):
-    return ns.mul(g, ns.mul(ns.exp(ns.mul(result, result)), _SQRT_PI_OVER_TWO))
+    return ns.mul(ns.mul(ns.exp(ns.pow(result, 2)), _SQRT_PI_OVER_TWO), g)
 
 
 # -- logit --------------------------------------------------------------------------------------
@@ -233,7 +236,7 @@ class LogitBackward0(Node):
         lo, hi = (0.0, 1.0) if self.eps is None else (self.eps, 1.0 - self.eps)
         fill = np.asarray(np.nan if self.eps is None else 0.0, dtype=xa.dtype)
         inside = ns.div(grads[0], ns.mul(x, ns.rsub(x, 1)))
-        return (ns.where(ns.constant((xa < lo) | (xa > hi)), ns.constant(fill), inside),)
+        return (ns.where(ns.constant((xa >= lo) & (xa <= hi)), inside, ns.constant(fill)),)
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
@@ -263,7 +266,7 @@ def logit_(self: Tensor, eps: float | None = None) -> Tensor:
 # -- rounding (zero gradient everywhere) --------------------------------------------------------
 
 def _zero_grad(ns, g):
-    return ns.mul(g, 0)
+    return ns.zeros_like(g)
 
 
 floor = unary(refusing("floor_vml_cpu", "b", np.floor), name="floor",
