@@ -201,6 +201,19 @@ def modified_error(array: np.ndarray, producer: str | None, current: int, expect
     return RuntimeError(msg)
 
 
+def _tensor_make() -> Callable:
+    """Tensor._make (tensor.py imports this module, so it is looked up on first use; an
+    import statement here would cost a module-lock round trip per saved result)."""
+    global _make
+    if _make is None:
+        from ..tensor import Tensor
+        _make = Tensor._make
+    return _make
+
+
+_make: Callable | None = None
+
+
 # Set by autograd.forward_ad: gives an output rebuilt from a saved value (for a backward
 # under create_graph inside a dual level) the tangent the original output had.
 adopt_tangent: Callable | None = None
@@ -281,8 +294,7 @@ class Node:
         return out
 
     def _result_tensor(self, item: SavedResult):
-        from ..tensor import Tensor
-        t = Tensor._make(item.data, True, self, item.output_nr)
+        t = _tensor_make()(item.data, True, self, item.output_nr)
         t._counter = item.counter
         if adopt_tangent is not None:
             adopt_tangent(t, self, item.output_nr)
