@@ -35,4 +35,5 @@ def test_sigmoid_gradient_matches_torch_on_a_large_array():
         lib.sigmoid(t).sum().backward()
         return t.grad.numpy()
 
-    np.testing.assert_allclose(grad(tg), grad(torch), rtol=1e-6, atol=1e-7)
+    # s (1 - s) near s = 1 turns one-ulp differences in s into larger relative ones
+    np.testing.assert_allclose(grad(tg), grad(torch), rtol=1e-6, atol=3e-7)
