@@ -30,9 +30,12 @@ class _ReduceNode(Node):
     __slots__ = ("shape", "dims", "keepdim", "dtype")
 
     def spread(self, ns, g):
-        """The gradient of the reduced tensor, broadcast back to the input's shape."""
-        if not self.keepdim:
-            g = ns.reshape(g, _kept_shape(self.shape, self.dims))
+        """The gradient of the reduced tensor, broadcast back to the input's shape: as
+        torch, the reduced dims put back one unsqueeze each (none for a full reduction,
+        whose 0-d gradient expands as it is), then one expand."""
+        if not self.keepdim and self.dims is not None:
+            for d in self.dims:
+                g = ns.unsqueeze(g, d)
         return ns.expand(g, self.shape)
 
 
