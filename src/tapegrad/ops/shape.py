@@ -210,10 +210,13 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                                f"size ({cur}) at non-singleton dimension {i}.  Target sizes: "
                                f"[{', '.join(map(str, sizes))}].  Tensor sizes: "
                                f"[{', '.join(map(str, shape))}]")
-    target = tuple(target)
-    out = broadcast_view(input._data, target)
-    return _view_result(input, out, ExpandBackward0, target,
-                        lambda ns, x: ns.expand(x, target))
+    return expand_to(input, tuple(target))
+
+
+def expand_to(input: Tensor, shape: tuple) -> Tensor:
+    """expand to a shape already known to be valid (a reduction's backward: no checks)."""
+    return _view_result(input, broadcast_view(input._data, shape), ExpandBackward0, shape,
+                        lambda ns, x: ns.expand_to(x, shape))
 
 
 def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
@@ -239,6 +242,7 @@ def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
 
 tensor_method("expand")(expand)
 formula("expand", broadcast_view, expand)
+formula("expand_to", broadcast_view, expand_to)
 
 
 @tensor_method("expand_as")
