@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.graph import FREED_MESSAGE, SAVED_ATTRIBUTES, Node
+from ..autograd.graph import FREED_MESSAGE, SAVED_ATTRIBUTES, Node, install_saved_attributes
 from .define import Tensor
 
 Getter = Callable[[Node], Any]
@@ -107,3 +107,4 @@ SAVED_ATTRIBUTES.update({
     "SoftmaxBackward0": {"dim": _softmax_dim, "result": _saved(0)},
     "LogSoftmaxBackward0": {"dim": _softmax_dim, "result": _saved(0)},
 })
+install_saved_attributes({key for table in SAVED_ATTRIBUTES.values() for key in table})
