@@ -100,3 +100,32 @@ def test_expanded_tensor_stays_unwritable_like_torch():
         return "no error"
 
     assert write(tg) == write(torch)
+
+
+def _hvp_graph(lib):
+    """W4's first derivative, f(x) = sum(tanh(W @ x) ** 2), w.r.t. x and W."""
+    rng = np.random.default_rng(3)
+    w = lib.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    x = lib.tensor(rng.standard_normal(4), requires_grad=True)
+    gx, gw = lib.autograd.grad((lib.tanh(w @ x) ** 2).sum(), (x, w), create_graph=True)
+    return _tree(gx.grad_fn), _tree(gw.grad_fn)
+
+
+def test_hessian_vector_product_graph_is_torchs():
+    assert _hvp_graph(tg) == _hvp_graph(torch)
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 2.5, -1])
+def test_pow_derivative_records_mul_by_scalar_as_torch(exponent):
+    def run(lib):
+        x = lib.tensor([0.5, 1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad((x ** exponent).sum(), x, create_graph=True)
+        scaled = g.grad_fn.next_functions[1][0]
+        (h,) = lib.autograd.grad(g.sum(), x, create_graph=True)
+        (k,) = lib.autograd.grad(h.sum(), x)
+        return (_tree(g.grad_fn), scaled._saved_other, _tree(h.grad_fn),
+                [t.detach().numpy().tolist() for t in (g, h, k)])
+
+    ours, theirs = run(tg), run(torch)
+    assert ours[:3] == theirs[:3]
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-12)

@@ -16,7 +16,7 @@ from typing import Any
 
 from .define import Node, Tensor, edge, formula, needs_grad, ns_array, record, save_values
 
-__all__ = ["backward_op", "pointwise_backward_op", "zero_derivative"]
+__all__ = ["backward_op", "pointwise_backward_op", "zero_derivative", "MulBackward1"]
 
 _make = Tensor._make
 
@@ -94,3 +94,26 @@ def pointwise_backward_op(name: str, node_name: str, slope: Callable,
 
     backward_op(name, node_name, kw.pop("array_fn", array_fn),
                 second if slope_derivative else zero_derivative, **kw)
+
+
+class MulBackward1(Node):
+    """``tensor * scalar`` as derivative formulas record it (torch's ``mul.Scalar``, as in
+    pow's ``grad * (exponent * self.pow(exponent - 1))``): the scalar is kept as a number,
+    not wrapped in a tensor, and its own derivative is the same product again."""
+
+    __slots__ = ("other",)
+
+    def backward(self, ns: Any, grads: list) -> tuple:
+        return (ns.mul_scalar(grads[0], self.other),)
+
+
+def _mul_scalar(input: Tensor, other: Any) -> Tensor:
+    out = input._data * other
+    if not needs_grad(input):
+        return _make(out)
+    node = MulBackward1((edge(input),))
+    node.other = other
+    return record(node, out)
+
+
+formula("mul_scalar", lambda a, other: a * other, _mul_scalar)

@@ -245,7 +245,7 @@ def _pow_scalar_grad(ns, g, self, other):
     # torch: zero gradient for exponent 0 (even at self == 0).
     if other == 0:
         return ns.mul(g, 0)
-    return ns.mul(g, ns.mul(ns.pow(self, other - 1), other))
+    return ns.mul(g, ns.mul_scalar(ns.pow(self, other - 1), other))
 
 
 def _pow_self_grad(ns, g, self, other):

@@ -81,6 +81,7 @@ _REDUCED_DIMS = {"dim": _dims, "keepdim": _keepdim, "self_sym_sizes": _sizes}
 
 SAVED_ATTRIBUTES.update({
     "MulBackward0": _BINARY,
+    "MulBackward1": {"other": lambda n: n.other * 1.0},     # torch keeps a float (3 -> 3.0)
     "DivBackward0": _BINARY,
     "AddBackward0": {"alpha": _const(1)},
     "SubBackward0": {"alpha": _const(1)},
