@@ -19,10 +19,9 @@ CREATE_GRAPH_WARNING = (
 
 
 def _as_tuple(x: Any) -> tuple:
-    from ..tensor import Tensor
     if x is None:
         return ()
-    if isinstance(x, Tensor):
+    if isinstance(x, engine._Tensor()):
         return (x,)
     return tuple(x)
 
@@ -33,7 +32,7 @@ def _size_str(shape: tuple) -> str:
 
 def _root_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
     """Seed gradients: ones for scalar outputs, else the user's, shape-checked."""
-    from ..tensor import Tensor
+    Tensor = engine._Tensor()
     if len(grads) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     seeds = []
@@ -44,7 +43,9 @@ def _root_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
             if out._data.dtype.kind == "c":
                 raise RuntimeError("grad can be implicitly created only for real scalar "
                                    f"outputs but got {out.dtype!r}")
-            arr = np.ones(out._data.shape, out._data.dtype)
+            shape = out._data.shape
+            # np.array(1, dtype) is several times cheaper than np.ones for the usual 0-d
+            arr = np.array(1, out._data.dtype) if not shape else np.ones(shape, out._data.dtype)
             seeds.append(Tensor._make(arr) if create_graph else arr)
             continue
         if not isinstance(g, Tensor):
@@ -82,7 +83,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
              create_graph: bool = False, grad_variables: Any = None,
              inputs: Any = None) -> None:
     """torch.autograd.backward: sum the gradients of ``tensors`` into the leaves' .grad."""
-    from ..tensor import Tensor
+    Tensor = engine._Tensor()
     if create_graph:
         warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
     outputs = _as_tuple(tensors)
@@ -121,7 +122,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 
     Leaves' .grad is left untouched.
     """
-    from ..tensor import Tensor
+    Tensor = engine._Tensor()
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")

@@ -110,8 +110,9 @@ def _discover(root_nodes: list, parents: dict | None = None) -> dict:
     return deps
 
 
-def _restrict(parents: dict, deps: dict, target_nodes: set) -> tuple[dict, set]:
-    """Keep only the nodes from which a target is reachable; recount their edges."""
+def _restrict(parents: dict, deps: dict, target_nodes: Any) -> set:
+    """The nodes from which a target is reachable. Their counts in ``deps`` stay right:
+    every node with an edge into one of them leads to a target too, so is kept."""
     needed = {n for n in target_nodes if n in deps}
     queue = list(needed)
     while queue:
@@ -120,14 +121,7 @@ def _restrict(parents: dict, deps: dict, target_nodes: set) -> tuple[dict, set]:
             if p not in needed:
                 needed.add(p)
                 queue.append(p)
-    new_deps = {}
-    for n in needed:
-        count = 0
-        for p in parents.get(n, ()):
-            if p in needed:
-                count += 1
-        new_deps[n] = count
-    return new_deps, needed
+    return needed
 
 
 def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumulate):
@@ -144,7 +138,7 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
         for i, (node, nr) in enumerate(capture):
             if node is not None:
                 targets.setdefault(node, []).append((nr, i))
-        deps, needed = _restrict(parents, deps, set(targets))
+        needed = _restrict(parents, deps, targets)
         captured = [None] * len(capture)
 
     buffers: dict[Node, list] = {}

@@ -201,6 +201,19 @@ def modified_error(array: np.ndarray, producer: str | None, current: int, expect
     return RuntimeError(msg)
 
 
+def _tensor_make() -> Callable:
+    """Tensor._make (tensor.py imports this module, so it is looked up on first use; an
+    import statement here would cost a module-lock round trip per saved result)."""
+    global _make
+    if _make is None:
+        from ..tensor import Tensor
+        _make = Tensor._make
+    return _make
+
+
+_make: Callable | None = None
+
+
 # Set by autograd.forward_ad: gives an output rebuilt from a saved value (for a backward
 # under create_graph inside a dual level) the tangent the original output had.
 adopt_tangent: Callable | None = None
@@ -281,8 +294,7 @@ class Node:
         return out
 
     def _result_tensor(self, item: SavedResult):
-        from ..tensor import Tensor
-        t = Tensor._make(item.data, True, self, item.output_nr)
+        t = _tensor_make()(item.data, True, self, item.output_nr)
         t._counter = item.counter
         if adopt_tangent is not None:
             adopt_tangent(t, self, item.output_nr)
@@ -293,8 +305,13 @@ class Node:
         if self._saved:
             self._saved = None
 
-    def __getattr__(self, name: str) -> Any:
-        # torch's ``grad_fn._saved_self`` etc.
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        install_saved_attributes(cls.saved_names)
+
+    def _lookup_saved(self, name: str) -> Any:
+        """torch's ``grad_fn._saved_<key>`` / ``_raw_saved_<key>`` for this node's type;
+        AttributeError where its type has no such attribute."""
         if name.startswith("_raw_saved_"):
             index = self._index_of_saved(name[11:])
             if index is not None:
@@ -325,7 +342,9 @@ class Node:
         table = SAVED_ATTRIBUTES.get(type(self).__name__)
         names = table if table is not None else type(self).saved_names
         raw = [n for n in names if self._index_of_saved(n) is not None]
-        return sorted({*super().__dir__(), *("_saved_" + n for n in names),
+        # The class-wide _saved_<key> readers are listed only where this type has <key>.
+        own = (n for n in super().__dir__() if type(Node.__dict__.get(n)) is not _SavedAttribute)
+        return sorted({*own, *("_saved_" + n for n in names),
                        *("_raw_saved_" + n for n in raw)})
 
     # -- introspection ---------------------------------------------------------------
@@ -371,6 +390,32 @@ class Node:
         handle = RemovableHandle(self._tensor_pre_hooks)
         self._tensor_pre_hooks[handle.id] = (output_nr, fn)
         return handle
+
+
+class _SavedAttribute:
+    """``_saved_<key>`` / ``_raw_saved_<key>`` on every node, resolved for the node's type
+    when read. These replace a ``Node.__getattr__``, whose mere presence makes every
+    attribute read of every node several times slower (no specialised lookups)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        if node is None:
+            return self
+        return node._lookup_saved(self.name)
+
+
+def install_saved_attributes(keys: Any) -> None:
+    """Make ``_saved_<key>`` and ``_raw_saved_<key>`` readable on nodes (each node type
+    still decides whether it has them); called for every node class's ``saved_names``
+    and for the keys of SAVED_ATTRIBUTES."""
+    for key in keys:
+        for name in ("_saved_" + key, "_raw_saved_" + key):
+            if name not in Node.__dict__:
+                setattr(Node, name, _SavedAttribute(name))
 
 
 class InvalidViewNode(Node):

@@ -21,7 +21,11 @@ _make = Tensor._make
 
 
 class _MatmulNode(Node):
-    """a @ b with NumPy's (and torch's) rules for 1-D operands and batch broadcasting."""
+    """a @ b with NumPy's (and torch's) rules for 1-D operands and batch broadcasting.
+
+    For 1-D and 2-D operands the gradients are the formulas torch records for mm, mv and
+    dot (so a backward under create_graph builds torch's graph: ``MvBackward0`` of
+    ``TBackward0`` ...), with no reshaping beyond torch's own."""
 
     __slots__ = ()
     saved_names = ("self", "other")
@@ -33,9 +37,25 @@ class _MatmulNode(Node):
         need_b = self.next_functions[1][0] is not None
         ga = gb = None
         an, bn = len(a.shape), len(b.shape)
-        if an == 1 and bn == 1:                      # dot: g is a scalar
+        if an == 2 and bn == 2:                      # mm
+            if need_a:
+                ga = ns.matmul_like(g, ns.t(b), a)
+            if need_b:
+                gb = ns.matmul_like(ns.t(a), g, b)
+        elif an == 2 and bn == 1:                    # mv: torch's grad.ger(vec), mat.t().mv(grad)
+            if need_a:
+                ga = ns.mul(ns.reshape(g, (a.shape[0], 1)), b)
+            if need_b:
+                gb = ns.matmul(ns.t(a), g)
+        elif an == 1 and bn == 1:                    # dot: g is a scalar
             ga = ns.mul(g, b) if need_a else None
             gb = ns.mul(g, a) if need_b else None
+        elif an == 1 and bn == 2:                    # torch: a.unsqueeze(0).mm(b).squeeze(0)
+            g2 = ns.unsqueeze(g, 0)
+            if need_a:
+                ga = ns.squeeze(ns.matmul(g2, ns.t(b)), 0)
+            if need_b:
+                gb = ns.matmul(ns.t(ns.unsqueeze(a, 0)), g2)
         elif an == 1:                                # (k) @ (..., k, n) -> (..., n)
             g2 = ns.unsqueeze(g, -2)                 # (..., 1, n)
             if need_a:

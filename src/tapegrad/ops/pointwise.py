@@ -433,17 +433,15 @@ def tanh(ns, g, result):
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # Stable on both tails: never exponentiates a positive number. With e = exp(-|x|)
-    # the result is 1/(1+e) for x >= 0 and e/(1+e) below; max(e, x >= 0) picks the
-    # numerator without a masked select (which is several times slower than arithmetic).
-    if x.ndim == 0:                     # NumPy gives scalars, which take no out=
-        e = np.exp(-np.abs(x))
-        return np.maximum(e, x >= 0) / (1 + e)
-    e = np.copysign(x, -1)              # -|x| in one pass
-    np.exp(e, out=e)
-    num = np.maximum(e, x >= 0)
-    np.add(e, 1, out=e)
-    return np.divide(num, e, out=num)
+    # torch's formula, 1 / (1 + exp(-x)), in four passes and one allocation: exp(-x)
+    # overflows to inf far below zero, where the result is torch's 0 (not a denormal).
+    with np.errstate(over="ignore"):
+        if x.ndim == 0:                 # NumPy gives scalars, which take no out=
+            return 1 / (1 + np.exp(-x))
+        e = np.negative(x)
+        np.exp(e, out=e)
+        np.add(e, 1, out=e)
+        return np.divide(1, e, out=e)
 
 
 def _sigmoid_backward_array(g: np.ndarray, result: np.ndarray) -> np.ndarray:

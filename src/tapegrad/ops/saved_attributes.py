@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.graph import FREED_MESSAGE, SAVED_ATTRIBUTES, Node
+from ..autograd.graph import FREED_MESSAGE, SAVED_ATTRIBUTES, Node, install_saved_attributes
 from .define import Tensor
 
 Getter = Callable[[Node], Any]
@@ -81,6 +81,8 @@ _REDUCED_DIMS = {"dim": _dims, "keepdim": _keepdim, "self_sym_sizes": _sizes}
 
 SAVED_ATTRIBUTES.update({
     "MulBackward0": _BINARY,
+    # torch keeps the Scalar as a float (3 -> 3.0)
+    "MulBackward1": {"other": lambda n: _saved(1, wrap_numbers=False)(n) * 1.0},
     "DivBackward0": _BINARY,
     "AddBackward0": {"alpha": _const(1)},
     "SubBackward0": {"alpha": _const(1)},
@@ -107,3 +109,4 @@ SAVED_ATTRIBUTES.update({
     "SoftmaxBackward0": {"dim": _softmax_dim, "result": _saved(0)},
     "LogSoftmaxBackward0": {"dim": _softmax_dim, "result": _saved(0)},
 })
+install_saved_attributes({key for table in SAVED_ATTRIBUTES.values() for key in table})

@@ -210,14 +210,39 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                                f"size ({cur}) at non-singleton dimension {i}.  Target sizes: "
                                f"[{', '.join(map(str, sizes))}].  Tensor sizes: "
                                f"[{', '.join(map(str, shape))}]")
-    target = tuple(target)
-    out = np.broadcast_to(input._data, target)
-    return _view_result(input, out, ExpandBackward0, target,
-                        lambda ns, x: ns.expand(x, target))
+    return expand_to(input, tuple(target))
+
+
+def expand_to(input: Tensor, shape: tuple) -> Tensor:
+    """expand to a shape already known to be valid (a reduction's backward: no checks)."""
+    return _view_result(input, broadcast_view(input._data, shape), ExpandBackward0, shape,
+                        lambda ns, x: ns.expand_to(x, shape))
+
+
+def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """``np.broadcast_to(a, shape)``: a read-only view, zero strides on broadcast dims.
+    For a contiguous array (the usual gradient) it is made directly, without NumPy's
+    Python-level set-up (a third of a small backward node's time)."""
+    lead = len(shape) - a.ndim
+    if a.__class__ is np.ndarray and lead >= 0 and a.size and a.flags.c_contiguous:
+        strides = [0] * lead
+        for size, want, stride in zip(a.shape, shape[lead:], a.strides):
+            if size == 1:                   # NumPy's stride for every size-1 dim
+                strides.append(0)
+            elif size == want:
+                strides.append(stride)
+            else:
+                break
+        else:
+            out = np.ndarray(shape, a.dtype, a, 0, tuple(strides))
+            out.flags.writeable = False
+            return out
+    return np.broadcast_to(a, shape)
 
 
 tensor_method("expand")(expand)
-formula("expand", lambda a, shape: np.broadcast_to(a, shape), expand)
+formula("expand", broadcast_view, expand)
+formula("expand_to", broadcast_view, expand_to)
 
 
 @tensor_method("expand_as")
@@ -261,14 +286,14 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """torch.transpose(input, dim0, dim1)"""
     nd = input._data.ndim
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
-    out = np.swapaxes(input._data, d0, d1) if nd else input._data.view()
+    out = input._data.swapaxes(d0, d1) if nd else input._data.view()
     return _view_result(input, out, TransposeBackward0, (d0, d1),
                         lambda ns, x: ns.transpose(x, d0, d1))
 
 
 swapaxes = swapdims = transpose
 tensor_method("transpose", "swapaxes", "swapdims")(transpose)
-formula("transpose", lambda a, d0, d1: np.swapaxes(a, d0, d1), transpose)
+formula("transpose", lambda a, d0, d1: a.swapaxes(d0, d1), transpose)
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
@@ -319,7 +344,7 @@ def _mT(self: Tensor) -> Tensor:
 
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
-formula("mT", lambda a: np.swapaxes(a, -1, -2), _mT)
+formula("mT", lambda a: a.swapaxes(-1, -2), _mT)
 
 # -- squeeze / unsqueeze ------------------------------------------------------------------------
 
@@ -344,12 +369,21 @@ SqueezeBackward1 = type("SqueezeBackward1", (SqueezeBackward0,), {"__slots__": (
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """torch.unsqueeze(input, dim)"""
     d = wrap_dim(dim, input._data.ndim + 1)
-    out = np.expand_dims(input._data, d)
+    out = _unsqueeze_array(input._data, d)
     return _view_result(input, out, UnsqueezeBackward0, d, lambda ns, x: ns.unsqueeze(x, d))
 
 
+def _unsqueeze_array(a: np.ndarray, dim: int) -> np.ndarray:
+    """``np.expand_dims(a, dim)`` for one int dim: a reshape, which adding a size-1 dim
+    always does as a view (expand_dims itself is several times slower)."""
+    shape = a.shape
+    if dim < 0:
+        dim += len(shape) + 1
+    return a.reshape(shape[:dim] + (1,) + shape[dim:])
+
+
 tensor_method("unsqueeze")(unsqueeze)
-formula("unsqueeze", np.expand_dims, unsqueeze)
+formula("unsqueeze", _unsqueeze_array, unsqueeze)
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
@@ -363,7 +397,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
         dims = tuple(wrap_dim(d, len(shape)) for d in dims) if shape else ()
         dims = tuple(d for d in dims if shape[d] == 1)
         node_cls = SqueezeBackward1
-    out = np.squeeze(input._data, dims) if dims else input._data.view()
+    out = input._data.squeeze(dims) if dims else input._data.view()
     return _view_result(input, out, node_cls, dims, lambda ns, x: ns.squeeze(x, dims))
 
 
@@ -372,8 +406,8 @@ tensor_method("squeeze")(squeeze)
 
 def _squeeze_array(a: np.ndarray, dim: Any) -> np.ndarray:
     if isinstance(dim, (builtins.int, np.integer)):
-        return np.squeeze(a, dim) if a.ndim and a.shape[dim] == 1 else a
-    return np.squeeze(a, tuple(d for d in dim if a.shape[d] == 1)) if dim else a
+        return a.squeeze(dim) if a.ndim and a.shape[dim] == 1 else a
+    return a.squeeze(tuple(d for d in dim if a.shape[d] == 1)) if dim else a
 
 
 formula("squeeze", _squeeze_array, squeeze)
