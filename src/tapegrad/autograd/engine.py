@@ -331,7 +331,7 @@ def _add_to_buffer(buffers: dict, node: Node, nr: int, g) -> None:
 
 # Node types whose instances may carry ``n_outputs`` (a slot or an instance dict); all
 # others have one output. Cached per type so that the common case costs no failed
-# attribute lookup (Node.__getattr__ is slow).
+# attribute lookup (a failed lookup raises and catches an AttributeError).
 _MAY_HAVE_OUTPUTS: dict[type, bool] = {}
 
 

@@ -26,7 +26,7 @@ from .saved_hooks import (
 )
 
 __all__ = ["Node", "AccumulateGrad", "InvalidViewNode", "RemovableHandle", "VersionCounter",
-           "SavedResult",
+           "SavedResult", "register_saved_attributes",
            "FREED_MESSAGE", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
 
 FREED_MESSAGE = (
@@ -293,25 +293,9 @@ class Node:
         if self._saved:
             self._saved = None
 
-    def __getattr__(self, name: str) -> Any:
-        # torch's ``grad_fn._saved_self`` etc.
-        if name.startswith("_raw_saved_"):
-            index = self._index_of_saved(name[11:])
-            if index is not None:
-                return SavedTensor(self, index)
-        elif name.startswith("_saved_"):
-            key = name[7:]
-            table = SAVED_ATTRIBUTES.get(type(self).__name__)
-            if table is not None:
-                if key in table:
-                    return table[key](self)
-            elif key in (names := type(self).saved_names):
-                if self._saved is None:
-                    raise RuntimeError(FREED_MESSAGE)
-                if len(self._saved) != len(names):
-                    return None
-                return self.unpack(True, names.index(key), for_backward=False)[0]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _install_saved_attributes(cls)
 
     def _index_of_saved(self, key: str) -> int | None:
         """Where torch's saved tensor ``key`` sits in this node's saved values (or None)."""
@@ -325,7 +309,8 @@ class Node:
         table = SAVED_ATTRIBUTES.get(type(self).__name__)
         names = table if table is not None else type(self).saved_names
         raw = [n for n in names if self._index_of_saved(n) is not None]
-        return sorted({*super().__dir__(), *("_saved_" + n for n in names),
+        own = (n for n in super().__dir__() if not n.startswith(("_saved_", "_raw_saved_")))
+        return sorted({*own, *("_saved_" + n for n in names),
                        *("_raw_saved_" + n for n in raw)})
 
     # -- introspection ---------------------------------------------------------------
@@ -371,6 +356,82 @@ class Node:
         handle = RemovableHandle(self._tensor_pre_hooks)
         self._tensor_pre_hooks[handle.id] = (output_nr, fn)
         return handle
+
+
+# torch's ``grad_fn._saved_<name>`` / ``_raw_saved_<name>`` are properties put on each node
+# class (when it is made, and again when ``register_saved_attributes`` names its values)
+# rather than found by a ``Node.__getattr__``: a class with ``__getattr__`` loses CPython's
+# fast attribute loads for every node attribute the engine reads.
+
+def _saved_by_name(key: str) -> property:
+    def get(node: Node) -> Any:
+        names = type(node).saved_names
+        if node._saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        if len(node._saved) != len(names):
+            return None
+        return node.unpack(True, names.index(key), for_backward=False)[0]
+    return property(get)
+
+
+def _saved_by_getter(getter: Callable[[Node], Any]) -> property:
+    return property(lambda node: getter(node))
+
+
+def _raw_saved(key: str) -> property:
+    def get(node: Node) -> SavedTensor:
+        index = node._index_of_saved(key)
+        if index is None:
+            raise AttributeError(f"'{type(node).__name__}' object has no attribute "
+                                 f"'_raw_saved_{key}'")
+        return SavedTensor(node, index)
+    return property(get)
+
+
+def _no_attribute(name: str) -> property:
+    def get(node: Node) -> Any:
+        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'")
+    return property(get)
+
+
+def _install_saved_attributes(cls: type) -> None:
+    for name in _INSTALLED.pop(cls, ()):        # names from before a table was registered
+        delattr(cls, name)
+    attributes = {}
+    table = SAVED_ATTRIBUTES.get(cls.__name__)
+    if table is not None:
+        for key, getter in table.items():
+            attributes["_saved_" + key] = _saved_by_getter(getter)
+            if getattr(getter, "saved_index", None) is not None:
+                attributes["_raw_saved_" + key] = _raw_saved(key)
+    else:
+        for key in cls.saved_names:
+            attributes["_saved_" + key] = _saved_by_name(key)
+            attributes["_raw_saved_" + key] = _raw_saved(key)
+    for base in cls.__mro__[1:]:                # a parent's names this class does not have
+        for name in _INSTALLED.get(base, ()):
+            if name not in attributes:
+                attributes[name] = _no_attribute(name)
+    for name, value in attributes.items():
+        setattr(cls, name, value)
+    if attributes:
+        _INSTALLED[cls] = tuple(attributes)
+
+
+# The saved-value properties put on each class, so that a later table can replace them.
+_INSTALLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def register_saved_attributes(tables: dict[str, dict[str, Callable[[Node], Any]]]) -> None:
+    """Name the saved values of node classes (by class name) as torch does:
+    ``{class name: {name: getter(node)}}``; a getter with ``saved_index`` has a raw twin."""
+    SAVED_ATTRIBUTES.update(tables)
+    stack = [Node]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__name__ in tables:
+            _install_saved_attributes(cls)
 
 
 class InvalidViewNode(Node):

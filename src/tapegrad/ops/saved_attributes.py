@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.graph import FREED_MESSAGE, SAVED_ATTRIBUTES, Node
+from ..autograd.graph import FREED_MESSAGE, Node, register_saved_attributes
 from .define import Tensor
 
 Getter = Callable[[Node], Any]
@@ -79,7 +79,7 @@ _BINARY = {"self": _saved(0), "other": _saved(1)}
 _REDUCED_ALL = {"self_sym_sizes": _sizes}
 _REDUCED_DIMS = {"dim": _dims, "keepdim": _keepdim, "self_sym_sizes": _sizes}
 
-SAVED_ATTRIBUTES.update({
+register_saved_attributes({
     "MulBackward0": _BINARY,
     "DivBackward0": _BINARY,
     "AddBackward0": {"alpha": _const(1)},
