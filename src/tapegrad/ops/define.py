@@ -532,28 +532,13 @@ def _save_binary(n: BinaryNode, plan: tuple, input: Tensor, other: Any, other_is
                 other if save_other else None,
                 SavedResult(out, result._counter) if save_result else None)
     if save_self or versioned_other or save_result:
-        versions = (input._counter.value if save_self else None,
-                    other._counter.value if versioned_other else None,
-                    0 if save_result else None)
-        n._versions = _SHARED.get(versions) or _shared(versions)
+        n._versions = (input._counter.value if save_self else None,
+                       other._counter.value if versioned_other else None,
+                       0 if save_result else None)
     else:                           # only a number: nothing to check when unpacking
         n._versions = _UNVERSIONED
     if saved_hooks_active:
         pack_saved_values(n, result)
-
-
-# Equal tuples of plain values (shapes and dtypes, saved versions) that nodes keep, shared:
-# every tuple a node keeps is one more object the cyclic GC counts and, until it finds the
-# tuple holds nothing it tracks, walks (most of an epoch of a scalar model such as W5's).
-_SHARED: dict[tuple, tuple] = {}
-_SHARED_MAX = 4096
-
-
-def _shared(values: tuple) -> tuple:
-    if len(_SHARED) >= _SHARED_MAX:
-        _SHARED.clear()
-    _SHARED[values] = values
-    return values
 
 
 def _save_plan(*uses: tuple) -> tuple | None:
@@ -718,9 +703,10 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                     o_edge = _NO_EDGE
                 n = node_cls((s_edge, o_edge))
             result = _make(out, True, n)
-            shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype) if (
-                other_is_tensor) else (a.shape, input._data.dtype, (), None)
-            n.shapes = _SHARED.get(shapes) or _shared(shapes)
+            if other_is_tensor:
+                n.shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype)
+            else:
+                n.shapes = (a.shape, input._data.dtype, (), None)
             plan = save_plans[s_req + 2 * o_req]
             if plan is not None:
                 _save_binary(n, plan, input, other, other_is_tensor, out, result)
