@@ -158,10 +158,18 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
     anomaly = anomaly_state.enabled
     heappush, heappop = heapq.heappush, heapq.heappop
     single_output = _SINGLE_OUTPUT
-    while heap:
-        node = heappop(heap)[2]
+    # The node to run next when it is known without the heap: along a chain, a node whose
+    # last incoming gradient was just produced and that is newer than every node waiting
+    # (so the heap would give it next anyway); ``grads`` then is its gradient list.
+    node = None
+    grads = None
+    while True:
+        if node is None:
+            if not heap:
+                break
+            node = heappop(heap)[2]
+            grads = buffers.pop(node, None)
         node_type = type(node)
-        grads = buffers.pop(node, None)
         if grads is not None:
             if node._tensor_pre_hooks or node_type is AccumulateGrad:
                 grads = _run_tensor_hooks(node, grads, create_graph)
@@ -188,10 +196,10 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                     g = grads[0]
                     # Drop the engine's other references so that an unshared gradient
                     # array can be adopted as .grad instead of copied (see _OWNED_REFCOUNT).
-                    del grads
+                    grads = None
                     _accumulate(node.variable, g, create_graph)
                     g = None
-                outs = None
+                node = grads = None
                 continue
             if anomaly:
                 outs = _call_node(node, ns, grads, create_graph, check_nan)
@@ -205,15 +213,21 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 node.release()
             if node._post_hooks:
                 outs = _run_post_hooks(node, outs, grads, create_graph)
-            del grads                      # free the incoming gradients before the next node
+            grads = None                   # free the incoming gradients before the next node
         edges = node.next_functions
         if outs is None:
             outs = (None,) * len(edges)
         elif len(outs) != len(edges):
             outs = tuple(outs) + (_MISSING,) * (len(edges) - len(outs))
+        # The last node this one made ready; pushed when the next one is found, so that
+        # ready nodes keep the heap order (ticks) they had when pushed at once.
+        ready = ready_grads = None
         for (nxt, nr), g in zip(edges, outs):
             if nxt is None or (needed is not None and nxt not in needed):
                 continue
+            d = deps[nxt] - 1
+            deps[nxt] = d
+            fresh = None                   # nxt's gradient list when only this edge fed it
             if g is not None:
                 if g is _MISSING:
                     raise IndexError("tuple index out of range")
@@ -221,7 +235,10 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 if buf is None:
                     n_out = 1 if type(nxt) in single_output else _n_outputs(nxt)
                     if n_out == 1:
-                        buffers[nxt] = [g]
+                        if d == 0:
+                            fresh = [g]
+                        else:
+                            buffers[nxt] = [g]
                     else:
                         buf = buffers[nxt] = [None] * n_out
                         buf[nr] = g
@@ -230,12 +247,28 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                     # Never add in place into an incoming gradient: it may be shared
                     # (a user's tensor, or the same array sent along two edges).
                     buf[nr] = g if cur is None else cur + g
-            d = deps[nxt] - 1
-            deps[nxt] = d
             if d == 0:
-                heappush(heap, (-nxt._seq, tick, nxt))
-                tick += 1
-        outs = g = None
+                if ready is not None:
+                    if ready_grads is not None:
+                        buffers[ready] = ready_grads
+                    heappush(heap, (-ready._seq, tick, ready))
+                    tick += 1
+                ready, ready_grads = nxt, fresh
+        # No references to gradients may stay behind here: a leaf adopts its gradient
+        # array only when nothing but the engine holds it.
+        outs = g = fresh = None
+        if ready is None:
+            node = None
+        elif not heap or ready._seq > -heap[0][0]:
+            node = ready
+            grads = ready_grads if ready_grads is not None else buffers.pop(ready, None)
+            ready_grads = None
+        else:
+            if ready_grads is not None:
+                buffers[ready] = ready_grads
+            heappush(heap, (-ready._seq, tick, ready))
+            tick += 1
+            node = ready_grads = None
     return captured
 
 
@@ -292,7 +325,7 @@ def _add_to_buffer(buffers: dict, node: Node, nr: int, g) -> None:
 
 # Node types whose instances may carry ``n_outputs`` (a slot or an instance dict); all
 # others have one output. Cached per type so that the common case costs no failed
-# attribute lookup (Node.__getattr__ is slow).
+# attribute lookup (a failed lookup raises and catches an AttributeError).
 _MAY_HAVE_OUTPUTS: dict[type, bool] = {}
 
 

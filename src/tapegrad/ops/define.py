@@ -37,7 +37,14 @@ from ..autograd.forward_ad import (
 )
 from ..autograd.forward_ad import state as _fw
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import InvalidViewNode, LiveViews, Node, SavedResult, short_node_name
+from ..autograd.graph import (
+    DETACHED_IN_PLACE,
+    InvalidViewNode,
+    LiveViews,
+    Node,
+    SavedResult,
+    short_node_name,
+)
 from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from ..tensor import Tensor, tensor_method
 from .overlap import check_no_partial_overlap
@@ -48,6 +55,9 @@ __all__ = ["Node", "Tensor", "ns_array", "ns_tensor", "formula", "unary", "binar
 
 _make = Tensor._make
 _SCALARS = (builtins.int, builtins.float, builtins.bool, builtins.complex)
+# What Python's operators on a Tensor accept besides a Tensor (others get NotImplemented).
+OPERANDS = (Tensor, builtins.bool, builtins.int, builtins.float, builtins.complex, np.generic,
+            np.ndarray)
 
 
 def camel(op_name: str) -> str:
@@ -308,6 +318,35 @@ class UnaryNode(Node):
         return (self.formula(ns, grads[0], *self.unpack(ns.graph)),)
 
 
+# Backward of a unary node that saved nothing, only its input, or only its result: the one
+# saved value is checked inline on the array path (the general ``unpack`` handles every
+# other case, and raises its errors: freed, modified in place, detached in place).
+
+def _backward_nothing_saved(self: UnaryNode, ns: Formulas, grads: list) -> tuple:
+    return (self.formula(ns, grads[0]),)
+
+
+def _backward_self_saved(self: UnaryNode, ns: Formulas, grads: list) -> tuple:
+    saved = self._saved
+    if saved and not ns.graph:
+        item = saved[0]
+        if item.__class__ is Tensor:
+            vc = item._vc
+            if (vc is not None and vc.value == self._versions[0]
+                    and item._grad_acc is not DETACHED_IN_PLACE):
+                return (self.formula(ns, grads[0], item._data),)
+    return UnaryNode.backward(self, ns, grads)
+
+
+def _backward_result_saved(self: UnaryNode, ns: Formulas, grads: list) -> tuple:
+    saved = self._saved
+    if saved and not ns.graph:
+        item = saved[0]
+        if item.__class__ is SavedResult and item.counter.value == self._versions[0]:
+            return (self.formula(ns, grads[0], item.data),)
+    return UnaryNode.backward(self, ns, grads)
+
+
 def _float_input(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind in "biu":
         return a.astype(_dt.get_default_dtype().np)
@@ -333,7 +372,11 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
         only_self, only_result = wanted == ["self"], wanted == ["result"]
         node_cls = type(node or camel(op_name) + "Backward0", (UnaryNode,),
                         {"__slots__": (), "formula": staticmethod(derivative),
-                         "saved_names": tuple(wanted), "__module__": derivative.__module__})
+                         "saved_names": tuple(wanted), "__module__": derivative.__module__,
+                         "backward": (_backward_nothing_saved if not wanted
+                                      else _backward_self_saved if only_self
+                                      else _backward_result_saved if only_result
+                                      else UnaryNode.backward)})
 
         def op(input: Tensor) -> Tensor:
             try:
@@ -359,7 +402,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                     n._versions = _VERSION_0
                 elif only_self:
                     n._saved = (input,)
-                    n._versions = (input._counter.value,)
+                    version = input._counter.value
+                    n._versions = (version,) if version else _VERSION_0
                 else:
                     n._saved = tuple(input if p == "self" else SavedResult(out, result._counter)
                                      for p in wanted)
@@ -415,8 +459,15 @@ class BinaryNode(Node):
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
-        # [self, other, result] (None where not saved); nothing to check when none was.
-        vals = self.unpack(ns.graph) if self._saved != () else ()
+        # [self, other, result] (None where not saved); nothing to check when none was
+        # saved, or when only plain values were (a Python number ``other``).
+        saved = self._saved
+        if saved == ():
+            vals = ()
+        elif self._versions is _UNVERSIONED and saved is not None:
+            vals = saved
+        else:
+            vals = self.unpack(ns.graph)
         edges = self.next_functions       # one edge when ``other`` is a number overload
         s_edge = edges[0]
         o_edge = edges[1] if len(edges) == 2 else _NO_EDGE
@@ -425,18 +476,32 @@ class BinaryNode(Node):
         if s_edge[0] is not None:
             if o_edge[0] is not None:
                 ns = ns.plain             # both formulas read g: neither may write into it
-            uses = self.uses_self
-            ga = self.grad_self(ns, g, *[vals[i] for i in uses]) if uses else (
-                self.grad_self(ns, g))
-            ga = _fit(ns, ga, a_shape, a_dtype)
+            ga = self.call_self(ns, g, vals)
+            if ga.__class__ is not ndarray or ga.shape != a_shape or ga.dtype != a_dtype:
+                ga = _fit(ns, ga, a_shape, a_dtype)
         if len(edges) == 1:
             return (ga,)
         if o_edge[0] is not None:
-            uses = self.uses_other
-            gb = self.grad_other(ns, g, *[vals[i] for i in uses]) if uses else (
-                self.grad_other(ns, g))
-            gb = _fit(ns, gb, b_shape, b_dtype)
+            gb = self.call_other(ns, g, vals)
+            if gb.__class__ is not ndarray or gb.shape != b_shape or gb.dtype != b_dtype:
+                gb = _fit(ns, gb, b_shape, b_dtype)
         return (ga, gb)
+
+
+def _formula_caller(fn: Callable | None, uses: tuple) -> Callable | None:
+    """``call(ns, g, vals)``: ``fn(ns, g, *the saved values it names)``, made once per op
+    (no per-call argument list for the usual one or two saved values)."""
+    if fn is None:
+        return None
+    if not uses:
+        return lambda ns, g, vals: fn(ns, g)
+    if len(uses) == 1:
+        i, = uses
+        return lambda ns, g, vals: fn(ns, g, vals[i])
+    if len(uses) == 2:
+        i, j = uses
+        return lambda ns, g, vals: fn(ns, g, vals[i], vals[j])
+    return lambda ns, g, vals: fn(ns, g, *[vals[k] for k in uses])
 
 
 def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:
@@ -448,9 +513,36 @@ def _fit(ns: Formulas, g: Any, shape: tuple, dtype: np.dtype) -> Any:
 
 
 _SAVED_INDEX = {"self": 0, "other": 1, "result": 2}
+# The versions of saved values that are all plain (unchecked) values: one shared tuple.
+_UNVERSIONED = (None, None, None)
+ndarray = np.ndarray
 _VERSION_0 = (0,)
 _NO_EDGE = (None, 0)
 _float = builtins.float
+
+
+def _save_binary(n: BinaryNode, plan: tuple, input: Tensor, other: Any, other_is_tensor: bool,
+                 out: np.ndarray, result: Tensor) -> None:
+    """Save what a binary node's formulas read: [self, other, result] (None where not)."""
+    save_self, save_other, save_result = plan
+    if save_self and input._inference:
+        _check_saveable(input)
+    versioned_other = save_other and other_is_tensor
+    if versioned_other and other._inference:
+        _check_saveable(other)
+    # Built as tuples directly: no temporary lists (fewer allocations the cyclic GC
+    # counts, which dominates graphs of many small ops).
+    n._saved = (input if save_self else None,
+                other if save_other else None,
+                SavedResult(out, result._counter) if save_result else None)
+    if save_self or versioned_other or save_result:
+        n._versions = (input._counter.value if save_self else None,
+                       other._counter.value if versioned_other else None,
+                       0 if save_result else None)
+    else:                           # only a number: nothing to check when unpacking
+        n._versions = _UNVERSIONED
+    if saved_hooks_active:
+        pack_saved_values(n, result)
 
 
 def _save_plan(*uses: tuple) -> tuple | None:
@@ -530,6 +622,10 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
         "grad_other": staticmethod(grad_other) if grad_other else None,
         "uses_self": tuple(_SAVED_INDEX[p] for p in uses_self),
         "uses_other": tuple(_SAVED_INDEX[p] for p in uses_other),
+        "call_self": staticmethod(_formula_caller(
+            grad_self, tuple(_SAVED_INDEX[p] for p in uses_self))),
+        "call_other": staticmethod(_formula_caller(
+            grad_other, tuple(_SAVED_INDEX[p] for p in uses_other))),
         "saved_names": ("self", "other", "result"),
         "__module__": (grad_self or grad_other or forward).__module__})
     differentiable = grad_self is not None or grad_other is not None
@@ -537,87 +633,97 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
     save_plans = tuple(_save_plan(uses_self if s else (), uses_other if o else ())
                        for o in (False, True) for s in (False, True))
 
-    def op(input: Tensor, other: Any) -> Tensor:
-        if tensors_only and isinstance(input, Tensor) and not isinstance(other, Tensor):
-            raise _not_tensor(op_name, "other", 2, other)
-        if not isinstance(input, Tensor):
-            if (isinstance(other, Tensor) and isinstance(input, (*_SCALARS, np.generic))
-                    and not tensors_only):
-                input = as_tensor_arg(input, "input", op_name)
-            else:
-                raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, "
-                                f"not {type(input).__name__}")
-        a = input._data
-        other_is_tensor = isinstance(other, Tensor)
-        # Fast paths: a float scalar with a floating tensor, or two tensors of one dtype
-        # and rank class, need no promotion (prepare_binary would change nothing).
-        if other.__class__ is _float and a.dtype.kind in "fc":
-            b = other
-        elif other_is_tensor and other._data.dtype == a.dtype and (
-                a.ndim == 0) == (other._data.ndim == 0) and not (
-                to_float and a.dtype.kind in "biu"):
-            b = other._data
-        else:
-            a, b = prepare_binary(input, other, op_name, to_float)
-        try:
-            out = forward(a, b)
-        except ValueError as e:
-            if _broadcastable(np.shape(a), np.shape(b)):
-                raise RuntimeError(str(e)) from None
-            raise broadcast_error(np.shape(a), np.shape(b)) from None
-        if not differentiable:
-            return _make(out)
-        grad_on = _grad_state.grad_enabled
-        s_req = grad_on and input._requires_grad
-        o_req = grad_on and other_is_tensor and other._requires_grad
-        fw = _fw.active
-        if not (s_req or o_req):
-            if not (fw and has_tangent((input, other))):
-                return _make(out)
-        elif (s_req and grad_self is None) or (o_req and grad_other is None):
-            which = "self" if s_req and grad_self is None else "other"
-            raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
-                               f"'{which}'")
-        if fw:                      # a dual input's derivative is wanted for its tangent
-            s_req = s_req or is_dual(input)
-            o_req = o_req or is_dual(other)
-        gf = input._grad_fn
-        s_edge = (gf, input._output_nr) if gf is not None and not fw else edge(input)
-        if number_other:
-            n = node_cls((s_edge,))
-        else:
-            if o_req and not fw:
-                o_gf = other._grad_fn
-                o_edge = (o_gf, other._output_nr) if o_gf is not None else edge(other)
-            else:
-                o_edge = edge(other) if fw else _NO_EDGE
-            n = node_cls((s_edge, o_edge))
-        result = _make(out, True, n)
-        n.shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype) if (
-            other_is_tensor) else (a.shape, input._data.dtype, (), None)
-        plan = save_plans[s_req + 2 * o_req]
-        if plan is not None:
-            save_self, save_other, save_result = plan
-            if save_self and input._inference:
-                _check_saveable(input)
-            if save_other and other_is_tensor and other._inference:
-                _check_saveable(other)
-            # Built as tuples directly: no temporary lists (fewer allocations the cyclic
-            # GC counts, which dominates graphs of many small ops).
-            n._saved = (input if save_self else None,
-                        other if save_other else None,
-                        SavedResult(out, result._counter) if save_result else None)
-            n._versions = (input._counter.value if save_self else None,
-                           other._counter.value if save_other and other_is_tensor else None,
-                           0 if save_result else None)
-            if saved_hooks_active:
-                pack_saved_values(n, result)
-        if fw and not _fw.on_record(n, (result,)):
-            return result
-        if _anomaly.enabled or record_observers:
-            _announce(n, result)
-        return result
+    missing_derivative = grad_self is None or grad_other is None
 
+    def make_op(giving_way: bool) -> Callable:
+        """The op; with ``giving_way`` the operator form (``x * y``), which answers
+        NotImplemented for operands it cannot take, so that Python raises its TypeError."""
+
+        def op(input: Tensor, other: Any) -> Tensor:
+            if tensors_only and isinstance(input, Tensor) and not isinstance(other, Tensor):
+                raise _not_tensor(op_name, "other", 2, other)
+            if not isinstance(input, Tensor):
+                if (isinstance(other, Tensor) and isinstance(input, (*_SCALARS, np.generic))
+                        and not tensors_only):
+                    input = as_tensor_arg(input, "input", op_name)
+                else:
+                    raise TypeError(f"{op_name}(): argument 'input' (position 1) must be "
+                                    f"Tensor, not {type(input).__name__}")
+            a = input._data
+            # Fast paths: a float scalar with a floating tensor, or two tensors of one dtype
+            # and rank class, need no promotion (prepare_binary would change nothing).
+            if other.__class__ is _float and a.dtype.kind in "fc":
+                b = other
+                other_is_tensor = False
+            elif isinstance(other, Tensor):
+                other_is_tensor = True
+                b = other._data
+                if b.dtype != a.dtype or (a.ndim == 0) != (b.ndim == 0) or (
+                        to_float and a.dtype.kind in "biu"):
+                    a, b = prepare_binary(input, other, op_name, to_float)
+            else:
+                if giving_way and not isinstance(other, OPERANDS):
+                    return NotImplemented
+                other_is_tensor = False
+                a, b = prepare_binary(input, other, op_name, to_float)
+            try:
+                out = forward(a, b)
+            except ValueError as e:
+                if _broadcastable(np.shape(a), np.shape(b)):
+                    raise RuntimeError(str(e)) from None
+                raise broadcast_error(np.shape(a), np.shape(b)) from None
+            if not differentiable:
+                return _make(out)
+            if _grad_state.grad_enabled:
+                s_req = input._requires_grad
+                o_req = other_is_tensor and other._requires_grad
+            else:
+                s_req = o_req = False
+            fw = _fw.active
+            if not (s_req or o_req):
+                if not (fw and has_tangent((input, other))):
+                    return _make(out)
+            elif missing_derivative and (
+                    (s_req and grad_self is None) or (o_req and grad_other is None)):
+                which = "self" if s_req and grad_self is None else "other"
+                raise RuntimeError(f"the derivative for '{op_name}' is not implemented for "
+                                   f"'{which}'")
+            if fw:                      # a dual input's derivative is wanted for its tangent
+                s_req = s_req or is_dual(input)
+                o_req = o_req or is_dual(other)
+                s_edge = edge(input)
+            else:
+                gf = input._grad_fn
+                s_edge = (gf, input._output_nr) if gf is not None else edge(input)
+            if number_other:
+                n = node_cls((s_edge,))
+            else:
+                if fw:
+                    o_edge = edge(other)
+                elif o_req:
+                    o_gf = other._grad_fn
+                    o_edge = (o_gf, other._output_nr) if o_gf is not None else edge(other)
+                else:
+                    o_edge = _NO_EDGE
+                n = node_cls((s_edge, o_edge))
+            result = _make(out, True, n)
+            if other_is_tensor:
+                n.shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype)
+            else:
+                n.shapes = (a.shape, input._data.dtype, (), None)
+            plan = save_plans[s_req + 2 * o_req]
+            if plan is not None:
+                _save_binary(n, plan, input, other, other_is_tensor, out, result)
+            if fw and not _fw.on_record(n, (result,)):
+                return result
+            if _anomaly.enabled or record_observers:
+                _announce(n, result)
+            return result
+
+        return op
+
+    op = make_op(False)
+    op.giving_way = make_op(True)
     if isinstance(forward, np.ufunc):
         op.write_into = _write_into(forward)
     published = _publish(op, op_name, "input, other", node_cls, forward, register,

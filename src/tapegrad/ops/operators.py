@@ -11,12 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from ..tensor import Tensor
-
-# What the operators accept besides a Tensor: Python and NumPy numbers, and NumPy arrays.
-_OPERANDS = (Tensor, bool, int, float, complex, np.generic, np.ndarray)
+from .define import OPERANDS
 
 _BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
            "xor")
@@ -25,7 +21,7 @@ _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 
 def _giving_way(fn: Callable) -> Callable:
     def operator(self: Tensor, other: Any) -> Any:
-        if isinstance(other, _OPERANDS):
+        if isinstance(other, OPERANDS):
             return fn(self, other)
         return NotImplemented
     operator.__name__ = operator.__qualname__ = fn.__name__
@@ -37,4 +33,9 @@ for _name in (*(f"__{p}{n}__" for n in _BINARY for p in ("", "r", "i")),
               *(f"__{n}__" for n in _COMPARISONS)):
     _fn = Tensor.__dict__.get(_name)
     if _fn is not None:
-        setattr(Tensor, _name, _giving_way(_fn))
+        # A binary op's own operator form gives way itself (one call fewer per operator).
+        _operator = getattr(_fn, "giving_way", None)
+        if _operator is not None:
+            _operator.__name__ = _operator.__qualname__ = _fn.__name__
+            _operator.__doc__ = _fn.__doc__
+        setattr(Tensor, _name, _operator or _giving_way(_fn))
