@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.graph import SavedResult
 from .define import (
     Node,
     Tensor,
@@ -29,6 +30,7 @@ from .define import (
     needs_grad,
     record,
     record_many,
+    save_values,
     tensor_method,
     wrap_dim,
 )
@@ -456,26 +458,93 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
 
 
 class ScatterReduceBackward0(Node):
-    """Gradients of scatter_reduce: every reduce's rule is a per-position weight for
-    ``self`` and for each src element, computed in the forward (constants in backward)."""
+    """Gradients of scatter_reduce. sum / mean / amax / amin: a per-position weight for
+    ``self`` and for each src element, computed in the forward (their derivatives are
+    piecewise constant). prod: torch's formula on the saved input, src and result, so that
+    it is differentiable again."""
 
-    __slots__ = ("index", "src_shape", "src_pos", "w_self", "w_src", "use_result")
+    __slots__ = ("index", "src_shape", "src_pos", "w_self", "w_src", "include_self")
+    saved_names = ("self", "src", "result")
 
     def backward(self, ns, grads):
+        if self._saved != ():
+            return self._prod_backward(ns, grads[0], *self.unpack(ns.graph))
         g = grads[0]
         gs = gv = None
         if self.next_functions[0][0] is not None:
             gs = ns.mul(g, ns.constant(self.w_self.astype(ns.np_dtype(g))))
         if self.next_functions[1][0] is not None:
-            picked = ns.getitem(ns.reshape(g, (-1,)), self.index)
-            picked = ns.mul(picked, ns.constant(self.w_src.astype(ns.np_dtype(g))))
-            numel = int(np.prod(self.src_shape, dtype=np.int64))
-            gv = ns.reshape(ns.index_backward(picked, (numel,), self.src_pos, False),
-                            self.src_shape)
+            picked = ns.mul(ns.gather_flat(g, self.index),
+                            ns.constant(self.w_src.astype(ns.np_dtype(g))))
+            gv = self._to_src(ns, picked)
         return (gs, gv)
+
+    def _to_src(self, ns, picked):
+        """A gradient laid out as the index (torch's gather) put into src's shape."""
+        if tuple(self.src_shape) == tuple(self.index.shape):
+            return picked
+        numel = int(np.prod(self.src_shape, dtype=np.int64))
+        return ns.reshape(ns.index_backward(ns.reshape(picked, (-1,)), (numel,),
+                                            self.src_pos.reshape(-1), False), self.src_shape)
+
+    def _prod_backward(self, ns, g, input, src, result):
+        # Products of the others: result / x, except where x is 0 (then the product is
+        # recomputed with that 0 replaced by 1; two zeros at one position give 0).
+        dst, src_pos, include_self = self.index, self.src_pos, self.include_self
+        gs = gv = None
+        if self.next_functions[0][0] is not None:
+            masked_self = ns.masked_fill(input, ns.constant(ns.unwrap(input) == 0), 1)
+            others = ns.scatter_reduce_flat(masked_self, dst, src, src_pos, "prod",
+                                            include_self)
+            gs = ns.div(ns.mul(g, others), masked_self)
+            if not include_self:
+                gs = ns.scatter_zero_flat(gs, dst)
+        if self.next_functions[1][0] is not None:
+            src_a = ns.unwrap(src)
+            src_zero = src_a == 0
+            n_zeros = np.zeros(ns.unwrap(input).size, np.int64)
+            np.add.at(n_zeros, dst.reshape(-1), src_zero.reshape(-1)[src_pos.reshape(-1)])
+            single = np.zeros(src_a.size, np.bool_)
+            single[src_pos.reshape(-1)] = src_zero.reshape(-1)[src_pos.reshape(-1)] & (
+                n_zeros[dst.reshape(-1)] == 1)
+            single = single.reshape(src_a.shape)
+            masked_src = ns.masked_fill(src, ns.constant(single), 1)
+            others = ns.scatter_reduce_flat(input, dst, masked_src, src_pos, "prod",
+                                            include_self)
+            picked_single = ns.gather_flat(ns.mul(g, others), dst)
+            picked = ns.div(ns.gather_flat(ns.mul(g, result), dst),
+                            ns.masked_fill(src, ns.constant(src_zero), 1))
+            gv = self._to_src(ns, ns.where(ns.constant(self._at_index(single)),
+                                           picked_single, picked))
+        return (gs, gv)
+
+    def _at_index(self, src_mask):
+        return src_mask.reshape(-1)[self.src_pos]
 
 
 _REDUCE_INIT = {"sum": 0.0, "prod": 1.0, "mean": 0.0, "amax": -np.inf, "amin": np.inf}
+_REDUCE_UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+                 "amin": np.minimum}
+
+
+def _scatter_reduce_array(a, dst, vals, reduce, include_self):
+    """(flat result, touched mask, count per position) of scatter_reduce on arrays."""
+    flat_in = a.reshape(-1)
+    touched = np.zeros(a.size, dtype=np.bool_)
+    touched[dst] = True
+    acc = flat_in.copy()
+    if not include_self:
+        acc[touched] = _REDUCE_INIT[reduce] if a.dtype.kind == "f" else (
+            0 if reduce in ("sum", "mean") else 1 if reduce == "prod" else
+            np.iinfo(a.dtype).min if reduce == "amax" else np.iinfo(a.dtype).max)
+    _REDUCE_UFUNC[reduce].at(acc, dst, vals)
+    count = np.ones(a.size) * include_self
+    np.add.at(count, dst, 1)
+    if reduce == "mean":
+        c = np.where(touched, np.maximum(count, 1), 1)
+        acc = acc / c if a.dtype.kind == "f" else acc // c.astype(a.dtype)
+        acc = acc.astype(a.dtype)
+    return acc, touched, count
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
@@ -485,28 +554,27 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     dst, src_pos = _scatter_positions(input, dim, index, src._data.shape, "scatter_reduce")
+    return _scatter_reduce_flat(input, dst, src, src_pos, reduce, include_self)
+
+
+def _scatter_reduce_flat(input: Tensor, dst: np.ndarray, src: Tensor, src_pos: np.ndarray,
+                         reduce: str, include_self: bool) -> Tensor:
+    """scatter_reduce with the positions resolved: src.flatten()[src_pos] reduced into
+    input's flat positions ``dst``."""
     a = input._data
     flat_in = a.reshape(-1)
     vals = src._data.reshape(-1)[src_pos].astype(a.dtype, copy=False)
-    touched = np.zeros(a.size, dtype=np.bool_)
-    touched[dst] = True
-    acc = flat_in.copy()
-    if not include_self:
-        acc[touched] = _REDUCE_INIT[reduce] if a.dtype.kind == "f" else (
-            0 if reduce in ("sum", "mean") else 1 if reduce == "prod" else
-            np.iinfo(a.dtype).min if reduce == "amax" else np.iinfo(a.dtype).max)
-    ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
-             "amin": np.minimum}[reduce]
-    ufunc.at(acc, dst, vals)
-    count = np.ones(a.size) * include_self
-    np.add.at(count, dst, 1)
-    if reduce == "mean":
-        c = np.where(touched, np.maximum(count, 1), 1)
-        acc = acc / c if a.dtype.kind == "f" else acc // c.astype(a.dtype)
-        acc = acc.astype(a.dtype)
+    acc, touched, count = _scatter_reduce_array(a, dst, vals, reduce, include_self)
     out = acc.reshape(a.shape)
     if not needs_grad(input, src):
         return _make(out)
+    node = ScatterReduceBackward0((edge(input), edge(src)))
+    node.index, node.src_shape, node.src_pos = dst, src._data.shape, src_pos
+    node.include_self = include_self
+    if reduce == "prod":
+        result = record(node, out)
+        save_values(node, (input, src, SavedResult(out, result._counter)))
+        return result
     w_self = np.ones(a.size)
     w_src = np.ones(dst.shape)
     res = acc
@@ -521,16 +589,33 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         np.add.at(n, dst, src_hit)
         w_self = np.where(touched, self_hit / np.maximum(n, 1), 1.0)
         w_src = src_hit / np.maximum(n[dst], 1)
-    elif reduce == "prod":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w_self = np.where(touched, res / flat_in if include_self else 0.0, 1.0)
-            w_src = res[dst] / vals
     elif not include_self:
         w_self = (~touched).astype(np.float64)
-    node = ScatterReduceBackward0((edge(input), edge(src)))
-    node.index, node.src_shape, node.src_pos = dst, src._data.shape, src_pos
     node.w_self, node.w_src = w_self.reshape(a.shape), w_src
     return record(node, out)
+
+
+def _scatter_reduce_flat_array(a, dst, src, src_pos, reduce, include_self):
+    vals = src.reshape(-1)[src_pos].astype(a.dtype, copy=False)
+    return _scatter_reduce_array(a, dst, vals, reduce, include_self)[0].reshape(a.shape)
+
+
+def _scatter_zero_flat_array(a, dst):
+    out = a.copy()
+    out.reshape(-1)[dst] = 0
+    return out
+
+
+def _scatter_zero_flat(t, dst):
+    """torch's grad.scatter(dim, index, 0): zeros written at ``dst``."""
+    zero = _make(np.zeros((), t._data.dtype))
+    return scatter_flat(t, dst, zero, np.zeros(dst.shape, np.int64), False, "ScatterBackward1")
+
+
+formula("scatter_reduce_flat", _scatter_reduce_flat_array, _scatter_reduce_flat)
+formula("scatter_zero_flat", _scatter_zero_flat_array, _scatter_zero_flat)
+formula("gather_flat", lambda a, index: a.reshape(-1)[index],
+        lambda t, index: gather_flat(t, index, "GatherBackward0"))
 
 
 # ---------------------------------------------------------------------------------------
