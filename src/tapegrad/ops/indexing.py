@@ -318,6 +318,8 @@ class _ScatterNode(Node):
         gs = gv = None
         if self.next_functions[0][0] is not None:
             gs = g if self.accumulate else ns.keep(g, self.keep)
+        if len(self.next_functions) == 1:       # a value given as a number
+            return (gs,)
         if self.next_functions[1][0] is not None:
             picked = ns.getitem(ns.reshape(g, (-1,)), self.index)
             numel = int(np.prod(self.src_shape, dtype=np.int64))
@@ -330,8 +332,10 @@ _SCATTER_NODES: dict[str, type] = {}
 
 
 def scatter_flat(input: Tensor, index: np.ndarray, src: Tensor, src_pos: np.ndarray,
-                 accumulate: bool, node_name: str) -> Tensor:
-    """A copy of ``input`` with ``src.flatten()[src_pos]`` put (or added) at ``index``."""
+                 accumulate: bool, node_name: str, number: bool = False) -> Tensor:
+    """A copy of ``input`` with ``src.flatten()[src_pos]`` put (or added) at ``index``;
+    ``number``: src stands for a Python number, no input of the node (torch's Scalar
+    overloads have one edge)."""
     a = input._data
     out = a.copy()
     flat = out.reshape(-1)
@@ -345,7 +349,7 @@ def scatter_flat(input: Tensor, index: np.ndarray, src: Tensor, src_pos: np.ndar
     cls = _SCATTER_NODES.get(node_name)
     if cls is None:
         cls = _SCATTER_NODES[node_name] = type(node_name, (_ScatterNode,), {"__slots__": ()})
-    node = cls((edge(input), edge(src)))
+    node = cls((edge(input),) if number else (edge(input), edge(src)))
     node.shape, node.index, node.accumulate = a.shape, index, accumulate
     node.src_shape, node.src_pos = src._data.shape, src_pos
     if not accumulate:
@@ -396,7 +400,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     src = _value_tensor(src, input, index._data.shape)
     dst, src_pos = _scatter_positions(input, dim, index, src._data.shape, "scatter")
     name = "ScatterBackward1" if value is not None else "ScatterBackward0"
-    return scatter_flat(input, dst, src, src_pos, False, name)
+    return scatter_flat(input, dst, src, src_pos, False, name, value is not None)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -449,9 +453,10 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
         raise broadcast_error(shape, m.shape) from None
     dst = np.flatnonzero(mb)
     v = value if isinstance(value, Tensor) else as_tensor_arg(value, "value", "masked_fill")
+    by_tensor = isinstance(value, Tensor)
     return scatter_flat(input, dst, v, np.zeros(dst.shape, np.int64), False,
-                        "MaskedFillBackward1" if isinstance(value, Tensor)
-                        else "MaskedFillBackward0")
+                        "MaskedFillBackward1" if by_tensor else "MaskedFillBackward0",
+                        not by_tensor)
 
 
 # -- scatter_reduce ----------------------------------------------------------------------------
@@ -609,7 +614,8 @@ def _scatter_zero_flat_array(a, dst):
 def _scatter_zero_flat(t, dst):
     """torch's grad.scatter(dim, index, 0): zeros written at ``dst``."""
     zero = _make(np.zeros((), t._data.dtype))
-    return scatter_flat(t, dst, zero, np.zeros(dst.shape, np.int64), False, "ScatterBackward1")
+    return scatter_flat(t, dst, zero, np.zeros(dst.shape, np.int64), False, "ScatterBackward1",
+                        True)
 
 
 formula("scatter_reduce_flat", _scatter_reduce_flat_array, _scatter_reduce_flat)
