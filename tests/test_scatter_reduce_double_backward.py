@@ -63,3 +63,23 @@ def test_prod_second_derivative_matches_finite_differences():
                 - (first((x - eps * e).tolist())[1].detach().numpy() * w).sum()) / (2 * eps)
                for e in np.eye(3)]
     np.testing.assert_allclose(hess_w.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax"])
+def test_inputs_and_result_are_saved_as_torch(reduce):
+    """torch saves self, src and result for every reduce: readable as _saved_<name>, and
+    an in-place change of the input before backward is an error."""
+    results = []
+    for lib in (tg, torch):
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        s = lib.tensor([4.0, 5.0], requires_grad=True)
+        y = a.scatter_reduce(0, lib.tensor([0, 2]), s, reduce)
+        saved = [getattr(y.grad_fn, f"_saved_{n}").tolist() for n in ("self", "src", "result")]
+        with lib.no_grad():
+            a.mul_(2)
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        results.append((saved, str(info.value)))
+    (ours, our_message), (theirs, their_message) = results
+    assert ours == theirs
+    assert our_message.startswith(their_message)      # tapegrad adds where it was modified

@@ -468,12 +468,13 @@ class ScatterReduceBackward0(Node):
     piecewise constant). prod: torch's formula on the saved input, src and result, so that
     it is differentiable again."""
 
-    __slots__ = ("index", "src_shape", "src_pos", "w_self", "w_src", "include_self")
-    saved_names = ("self", "src", "result")
+    __slots__ = ("index", "src_shape", "src_pos", "w_self", "w_src", "include_self", "reduce")
+    saved_names = ("self", "src", "result")      # saved for every reduce, as torch does
 
     def backward(self, ns, grads):
-        if self._saved != ():
-            return self._prod_backward(ns, grads[0], *self.unpack(ns.graph))
+        saved = self.unpack(ns.graph)          # (also checks versions)
+        if self.reduce == "prod":
+            return self._prod_backward(ns, grads[0], *saved)
         g = grads[0]
         gs = gv = None
         if self.next_functions[0][0] is not None:
@@ -562,27 +563,12 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     return _scatter_reduce_flat(input, dst, src, src_pos, reduce, include_self)
 
 
-def _scatter_reduce_flat(input: Tensor, dst: np.ndarray, src: Tensor, src_pos: np.ndarray,
-                         reduce: str, include_self: bool) -> Tensor:
-    """scatter_reduce with the positions resolved: src.flatten()[src_pos] reduced into
-    input's flat positions ``dst``."""
-    a = input._data
+def _reduce_weights(a, dst, vals, res, touched, count, reduce, include_self):
+    """(weight of each self element, of each src element) in the gradient of a sum, mean,
+    amax or amin scatter_reduce: constants, as these derivatives are piecewise constant."""
     flat_in = a.reshape(-1)
-    vals = src._data.reshape(-1)[src_pos].astype(a.dtype, copy=False)
-    acc, touched, count = _scatter_reduce_array(a, dst, vals, reduce, include_self)
-    out = acc.reshape(a.shape)
-    if not needs_grad(input, src):
-        return _make(out)
-    node = ScatterReduceBackward0((edge(input), edge(src)))
-    node.index, node.src_shape, node.src_pos = dst, src._data.shape, src_pos
-    node.include_self = include_self
-    if reduce == "prod":
-        result = record(node, out)
-        save_values(node, (input, src, SavedResult(out, result._counter)))
-        return result
     w_self = np.ones(a.size)
     w_src = np.ones(dst.shape)
-    res = acc
     if reduce == "mean":
         c = np.maximum(count, 1)
         w_self = np.where(touched, include_self / c, 1.0)
@@ -596,8 +582,28 @@ def _scatter_reduce_flat(input: Tensor, dst: np.ndarray, src: Tensor, src_pos: n
         w_src = src_hit / np.maximum(n[dst], 1)
     elif not include_self:
         w_self = (~touched).astype(np.float64)
-    node.w_self, node.w_src = w_self.reshape(a.shape), w_src
-    return record(node, out)
+    return w_self.reshape(a.shape), w_src
+
+
+def _scatter_reduce_flat(input: Tensor, dst: np.ndarray, src: Tensor, src_pos: np.ndarray,
+                         reduce: str, include_self: bool) -> Tensor:
+    """scatter_reduce with the positions resolved: src.flatten()[src_pos] reduced into
+    input's flat positions ``dst``."""
+    a = input._data
+    vals = src._data.reshape(-1)[src_pos].astype(a.dtype, copy=False)
+    acc, touched, count = _scatter_reduce_array(a, dst, vals, reduce, include_self)
+    out = acc.reshape(a.shape)
+    if not needs_grad(input, src):
+        return _make(out)
+    node = ScatterReduceBackward0((edge(input), edge(src)))
+    node.index, node.src_shape, node.src_pos = dst, src._data.shape, src_pos
+    node.include_self, node.reduce = include_self, reduce
+    if reduce != "prod":
+        node.w_self, node.w_src = _reduce_weights(a, dst, vals, acc, touched, count, reduce,
+                                                  include_self)
+    result = record(node, out)
+    save_values(node, (input, src, SavedResult(out, result._counter)))
+    return result
 
 
 def _scatter_reduce_flat_array(a, dst, src, src_pos, reduce, include_self):
