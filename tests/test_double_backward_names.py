@@ -35,9 +35,6 @@ KNOWN_DIFFERENCES = {
     **{name: _DECOMP for name in ("det", "det_batch", "slogdet", "solve_vec", "qr",
                                   "qr_square", "svd_tall", "svd_wide", "svd_uv", "svdvals",
                                   "norm_nuc", "norm_2", "norm_m2")},
-    # tapegrad's gradient here is the incoming gradient times weights computed in the
-    # forward: its derivative with respect to the input is missing (a known bug).
-    "scatter_reduce_prod": "tapegrad's gradient is not differentiable again w.r.t. input",
     **{name: "torch records <Mode>PadBackwardBackward0, tied to the input even for a "
              "constant incoming gradient; tapegrad's gradient is an index scatter of the "
              "incoming gradient (a graph only when that requires grad)"

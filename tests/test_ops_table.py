@@ -176,16 +176,16 @@ SPECS = [
         0, idx(T, [0, 1, 0, 0]), s, "sum"), [rand(3), rand(4)]),
     S("scatter_reduce_mean", lambda T, a, s: a.scatter_reduce(
         0, idx(T, [0, 1, 0, 0]), s, "mean", include_self=False), [rand(3), rand(4)],
-      second=False),
+      ),
     S("scatter_reduce_mean_self", lambda T, a, s: a.scatter_reduce(
-        0, idx(T, [0, 1, 0, 0]), s, "mean"), [rand(3), rand(4)], second=False),
+        0, idx(T, [0, 1, 0, 0]), s, "mean"), [rand(3), rand(4)]),
     S("scatter_reduce_amax", lambda T, a, s: a.scatter_reduce(
-        0, idx(T, [0, 1, 0, 0]), s, "amax"), [rand(3), rand(4)], second=False),
+        0, idx(T, [0, 1, 0, 0]), s, "amax"), [rand(3), rand(4)]),
     S("scatter_reduce_amin", lambda T, a, s: a.scatter_reduce(
         0, idx(T, [0, 1, 0, 0]), s, "amin", include_self=False), [rand(3), rand(4)],
-      second=False),
+      ),
     S("scatter_reduce_prod", lambda T, a, s: a.scatter_reduce(
-        0, idx(T, [0, 1, 0, 0]), s, "prod"), [rand(3), rand(4)], second=False),
+        0, idx(T, [0, 1, 0, 0]), s, "prod"), [rand(3), rand(4)]),
     S("index_select", lambda T, a: T.index_select(a, 0, idx(T, [2, 0, 2])), [rand(3, 2)]),
     S("index_add", lambda T, a, s: a.index_add(1, idx(T, [0, 0]), s, alpha=2.0),
       [rand(2, 3), rand(2, 2)]),

@@ -1,6 +1,7 @@
 """sum's derivative under create_graph=True is recorded as torch records it: a full
 reduction's 0-d gradient is expanded as it is, a reduction over dims puts each dim back
-with one UnsqueezeBackward0 before the ExpandBackward0 (no ViewBackward0)."""
+with one UnsqueezeBackward0 before the ExpandBackward0 (no ViewBackward0). mean's is the
+same, divided by the count as a Scalar (DivBackward1)."""
 
 import numpy as np
 import pytest
@@ -16,6 +17,9 @@ REDUCTIONS = {
     "negative_dim": lambda x: x.sum(-1),
     "keepdim": lambda x: x.sum(1, keepdim=True),
     "mean_dim": lambda x: x.mean((0, 2)),
+    "mean_all": lambda x: x.mean(),
+    "mean_keepdim": lambda x: x.mean(-1, keepdim=True),
+    "mean_no_dims": lambda x: x.mean(()),
 }
 
 
@@ -34,8 +38,9 @@ def _first(lib, name):
     return go, g
 
 
-@pytest.mark.parametrize("name", [n for n in REDUCTIONS if not n.startswith("mean")])
-def test_sum_backward_graph_matches_torch(name):
+@pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_sum_and_mean_backward_graph_matches_torch(name):
+    """mean divides by the count as torch's Scalar overload: DivBackward1."""
     assert _tree(_first(tg, name)[1].grad_fn) == _tree(_first(torch, name)[1].grad_fn)
 
 

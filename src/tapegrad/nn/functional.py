@@ -311,23 +311,23 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
-    flat = _classes_last(logp)
-    t = target._data.reshape(-1)
-    valid = t != ignore_index
-    if weight is not None:
-        flat = flat * weight.reshape(1, -1)
-    smooth = -sum(flat, 1) * _make(valid.astype(flat._data.dtype))
-    if reduction == "none":
-        smooth = smooth.reshape(*target.shape)
-    elif reduction == "sum":
-        smooth = sum(smooth)
+    # torch's graph: the smoothing term is -sum(logp) over classes, 0 at ignored targets,
+    # reduced, and both terms are scaled by numbers (MulBackward1, torch's Scalar overload).
+    ignored = target._data == ignore_index
+    if weight is None:
+        smooth = -sum(logp, class_dim)
     else:
-        if weight is None:
-            denom = valid.sum()
-        else:
-            denom = weight._data[np.where(valid, t, 0)][valid].sum()
-        smooth = sum(smooth) / _make(np.asarray(denom, dtype=flat._data.dtype))
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+        shape = [1] * input.dim()
+        shape[class_dim] = n_classes
+        smooth = -sum(logp * weight.reshape(*shape), class_dim)
+    smooth = smooth.masked_fill(_make(ignored), 0.0)
+    if reduction == "sum":
+        smooth = sum(smooth)
+    elif reduction == "mean":
+        kept = target._data[~ignored].reshape(-1)
+        smooth = sum(smooth) / (_make(np.asarray(kept.size)) if weight is None else
+                                sum(weight.gather(0, _make(kept))))
+    return _ns.mul(nll, 1 - label_smoothing) + _ns.mul(smooth, label_smoothing / n_classes)
 
 
 def _check_same_size(input: Tensor, target: Tensor) -> None:

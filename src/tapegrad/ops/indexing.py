@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.graph import SavedResult
 from .define import (
     Node,
     Tensor,
@@ -29,6 +30,7 @@ from .define import (
     needs_grad,
     record,
     record_many,
+    save_values,
     tensor_method,
     wrap_dim,
 )
@@ -316,6 +318,8 @@ class _ScatterNode(Node):
         gs = gv = None
         if self.next_functions[0][0] is not None:
             gs = g if self.accumulate else ns.keep(g, self.keep)
+        if len(self.next_functions) == 1:       # a value given as a number
+            return (gs,)
         if self.next_functions[1][0] is not None:
             picked = ns.getitem(ns.reshape(g, (-1,)), self.index)
             numel = int(np.prod(self.src_shape, dtype=np.int64))
@@ -328,8 +332,10 @@ _SCATTER_NODES: dict[str, type] = {}
 
 
 def scatter_flat(input: Tensor, index: np.ndarray, src: Tensor, src_pos: np.ndarray,
-                 accumulate: bool, node_name: str) -> Tensor:
-    """A copy of ``input`` with ``src.flatten()[src_pos]`` put (or added) at ``index``."""
+                 accumulate: bool, node_name: str, number: bool = False) -> Tensor:
+    """A copy of ``input`` with ``src.flatten()[src_pos]`` put (or added) at ``index``;
+    ``number``: src stands for a Python number, no input of the node (torch's Scalar
+    overloads have one edge)."""
     a = input._data
     out = a.copy()
     flat = out.reshape(-1)
@@ -343,7 +349,7 @@ def scatter_flat(input: Tensor, index: np.ndarray, src: Tensor, src_pos: np.ndar
     cls = _SCATTER_NODES.get(node_name)
     if cls is None:
         cls = _SCATTER_NODES[node_name] = type(node_name, (_ScatterNode,), {"__slots__": ()})
-    node = cls((edge(input), edge(src)))
+    node = cls((edge(input),) if number else (edge(input), edge(src)))
     node.shape, node.index, node.accumulate = a.shape, index, accumulate
     node.src_shape, node.src_pos = src._data.shape, src_pos
     if not accumulate:
@@ -394,7 +400,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     src = _value_tensor(src, input, index._data.shape)
     dst, src_pos = _scatter_positions(input, dim, index, src._data.shape, "scatter")
     name = "ScatterBackward1" if value is not None else "ScatterBackward0"
-    return scatter_flat(input, dst, src, src_pos, False, name)
+    return scatter_flat(input, dst, src, src_pos, False, name, value is not None)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -447,35 +453,104 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
         raise broadcast_error(shape, m.shape) from None
     dst = np.flatnonzero(mb)
     v = value if isinstance(value, Tensor) else as_tensor_arg(value, "value", "masked_fill")
+    by_tensor = isinstance(value, Tensor)
     return scatter_flat(input, dst, v, np.zeros(dst.shape, np.int64), False,
-                        "MaskedFillBackward1" if isinstance(value, Tensor)
-                        else "MaskedFillBackward0")
+                        "MaskedFillBackward1" if by_tensor else "MaskedFillBackward0",
+                        not by_tensor)
 
 
 # -- scatter_reduce ----------------------------------------------------------------------------
 
 
 class ScatterReduceBackward0(Node):
-    """Gradients of scatter_reduce: every reduce's rule is a per-position weight for
-    ``self`` and for each src element, computed in the forward (constants in backward)."""
+    """Gradients of scatter_reduce. sum / mean / amax / amin: a per-position weight for
+    ``self`` and for each src element, computed in the forward (their derivatives are
+    piecewise constant). prod: torch's formula on the saved input, src and result, so that
+    it is differentiable again."""
 
-    __slots__ = ("index", "src_shape", "src_pos", "w_self", "w_src", "use_result")
+    __slots__ = ("index", "src_shape", "src_pos", "w_self", "w_src", "include_self", "reduce")
+    saved_names = ("self", "src", "result")      # saved for every reduce, as torch does
 
     def backward(self, ns, grads):
+        saved = self.unpack(ns.graph)          # (also checks versions)
+        if self.reduce == "prod":
+            return self._prod_backward(ns, grads[0], *saved)
         g = grads[0]
         gs = gv = None
         if self.next_functions[0][0] is not None:
             gs = ns.mul(g, ns.constant(self.w_self.astype(ns.np_dtype(g))))
         if self.next_functions[1][0] is not None:
-            picked = ns.getitem(ns.reshape(g, (-1,)), self.index)
-            picked = ns.mul(picked, ns.constant(self.w_src.astype(ns.np_dtype(g))))
-            numel = int(np.prod(self.src_shape, dtype=np.int64))
-            gv = ns.reshape(ns.index_backward(picked, (numel,), self.src_pos, False),
-                            self.src_shape)
+            picked = ns.mul(ns.gather_flat(g, self.index),
+                            ns.constant(self.w_src.astype(ns.np_dtype(g))))
+            gv = self._to_src(ns, picked)
         return (gs, gv)
+
+    def _to_src(self, ns, picked):
+        """A gradient laid out as the index (torch's gather) put into src's shape."""
+        if tuple(self.src_shape) == tuple(self.index.shape):
+            return picked
+        numel = int(np.prod(self.src_shape, dtype=np.int64))
+        return ns.reshape(ns.index_backward(ns.reshape(picked, (-1,)), (numel,),
+                                            self.src_pos.reshape(-1), False), self.src_shape)
+
+    def _prod_backward(self, ns, g, input, src, result):
+        # Products of the others: result / x, except where x is 0 (then the product is
+        # recomputed with that 0 replaced by 1; two zeros at one position give 0).
+        dst, src_pos, include_self = self.index, self.src_pos, self.include_self
+        gs = gv = None
+        if self.next_functions[0][0] is not None:
+            masked_self = ns.masked_fill(input, ns.constant(ns.unwrap(input) == 0), 1)
+            others = ns.scatter_reduce_flat(masked_self, dst, src, src_pos, "prod",
+                                            include_self)
+            gs = ns.div(ns.mul(g, others), masked_self)
+            if not include_self:
+                gs = ns.scatter_zero_flat(gs, dst)
+        if self.next_functions[1][0] is not None:
+            src_a = ns.unwrap(src)
+            src_zero = src_a == 0
+            n_zeros = np.zeros(ns.unwrap(input).size, np.int64)
+            np.add.at(n_zeros, dst.reshape(-1), src_zero.reshape(-1)[src_pos.reshape(-1)])
+            single = np.zeros(src_a.size, np.bool_)
+            single[src_pos.reshape(-1)] = src_zero.reshape(-1)[src_pos.reshape(-1)] & (
+                n_zeros[dst.reshape(-1)] == 1)
+            single = single.reshape(src_a.shape)
+            masked_src = ns.masked_fill(src, ns.constant(single), 1)
+            others = ns.scatter_reduce_flat(input, dst, masked_src, src_pos, "prod",
+                                            include_self)
+            picked_single = ns.gather_flat(ns.mul(g, others), dst)
+            picked = ns.div(ns.gather_flat(ns.mul(g, result), dst),
+                            ns.masked_fill(src, ns.constant(src_zero), 1))
+            gv = self._to_src(ns, ns.where(ns.constant(self._at_index(single)),
+                                           picked_single, picked))
+        return (gs, gv)
+
+    def _at_index(self, src_mask):
+        return src_mask.reshape(-1)[self.src_pos]
 
 
 _REDUCE_INIT = {"sum": 0.0, "prod": 1.0, "mean": 0.0, "amax": -np.inf, "amin": np.inf}
+_REDUCE_UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+                 "amin": np.minimum}
+
+
+def _scatter_reduce_array(a, dst, vals, reduce, include_self):
+    """(flat result, touched mask, count per position) of scatter_reduce on arrays."""
+    flat_in = a.reshape(-1)
+    touched = np.zeros(a.size, dtype=np.bool_)
+    touched[dst] = True
+    acc = flat_in.copy()
+    if not include_self:
+        acc[touched] = _REDUCE_INIT[reduce] if a.dtype.kind == "f" else (
+            0 if reduce in ("sum", "mean") else 1 if reduce == "prod" else
+            np.iinfo(a.dtype).min if reduce == "amax" else np.iinfo(a.dtype).max)
+    _REDUCE_UFUNC[reduce].at(acc, dst, vals)
+    count = np.ones(a.size) * include_self
+    np.add.at(count, dst, 1)
+    if reduce == "mean":
+        c = np.where(touched, np.maximum(count, 1), 1)
+        acc = acc / c if a.dtype.kind == "f" else acc // c.astype(a.dtype)
+        acc = acc.astype(a.dtype)
+    return acc, touched, count
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
@@ -485,31 +560,15 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     dst, src_pos = _scatter_positions(input, dim, index, src._data.shape, "scatter_reduce")
-    a = input._data
+    return _scatter_reduce_flat(input, dst, src, src_pos, reduce, include_self)
+
+
+def _reduce_weights(a, dst, vals, res, touched, count, reduce, include_self):
+    """(weight of each self element, of each src element) in the gradient of a sum, mean,
+    amax or amin scatter_reduce: constants, as these derivatives are piecewise constant."""
     flat_in = a.reshape(-1)
-    vals = src._data.reshape(-1)[src_pos].astype(a.dtype, copy=False)
-    touched = np.zeros(a.size, dtype=np.bool_)
-    touched[dst] = True
-    acc = flat_in.copy()
-    if not include_self:
-        acc[touched] = _REDUCE_INIT[reduce] if a.dtype.kind == "f" else (
-            0 if reduce in ("sum", "mean") else 1 if reduce == "prod" else
-            np.iinfo(a.dtype).min if reduce == "amax" else np.iinfo(a.dtype).max)
-    ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
-             "amin": np.minimum}[reduce]
-    ufunc.at(acc, dst, vals)
-    count = np.ones(a.size) * include_self
-    np.add.at(count, dst, 1)
-    if reduce == "mean":
-        c = np.where(touched, np.maximum(count, 1), 1)
-        acc = acc / c if a.dtype.kind == "f" else acc // c.astype(a.dtype)
-        acc = acc.astype(a.dtype)
-    out = acc.reshape(a.shape)
-    if not needs_grad(input, src):
-        return _make(out)
     w_self = np.ones(a.size)
     w_src = np.ones(dst.shape)
-    res = acc
     if reduce == "mean":
         c = np.maximum(count, 1)
         w_self = np.where(touched, include_self / c, 1.0)
@@ -521,16 +580,54 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         np.add.at(n, dst, src_hit)
         w_self = np.where(touched, self_hit / np.maximum(n, 1), 1.0)
         w_src = src_hit / np.maximum(n[dst], 1)
-    elif reduce == "prod":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w_self = np.where(touched, res / flat_in if include_self else 0.0, 1.0)
-            w_src = res[dst] / vals
     elif not include_self:
         w_self = (~touched).astype(np.float64)
+    return w_self.reshape(a.shape), w_src
+
+
+def _scatter_reduce_flat(input: Tensor, dst: np.ndarray, src: Tensor, src_pos: np.ndarray,
+                         reduce: str, include_self: bool) -> Tensor:
+    """scatter_reduce with the positions resolved: src.flatten()[src_pos] reduced into
+    input's flat positions ``dst``."""
+    a = input._data
+    vals = src._data.reshape(-1)[src_pos].astype(a.dtype, copy=False)
+    acc, touched, count = _scatter_reduce_array(a, dst, vals, reduce, include_self)
+    out = acc.reshape(a.shape)
+    if not needs_grad(input, src):
+        return _make(out)
     node = ScatterReduceBackward0((edge(input), edge(src)))
     node.index, node.src_shape, node.src_pos = dst, src._data.shape, src_pos
-    node.w_self, node.w_src = w_self.reshape(a.shape), w_src
-    return record(node, out)
+    node.include_self, node.reduce = include_self, reduce
+    if reduce != "prod":
+        node.w_self, node.w_src = _reduce_weights(a, dst, vals, acc, touched, count, reduce,
+                                                  include_self)
+    result = record(node, out)
+    save_values(node, (input, src, SavedResult(out, result._counter)))
+    return result
+
+
+def _scatter_reduce_flat_array(a, dst, src, src_pos, reduce, include_self):
+    vals = src.reshape(-1)[src_pos].astype(a.dtype, copy=False)
+    return _scatter_reduce_array(a, dst, vals, reduce, include_self)[0].reshape(a.shape)
+
+
+def _scatter_zero_flat_array(a, dst):
+    out = a.copy()
+    out.reshape(-1)[dst] = 0
+    return out
+
+
+def _scatter_zero_flat(t, dst):
+    """torch's grad.scatter(dim, index, 0): zeros written at ``dst``."""
+    zero = _make(np.zeros((), t._data.dtype))
+    return scatter_flat(t, dst, zero, np.zeros(dst.shape, np.int64), False, "ScatterBackward1",
+                        True)
+
+
+formula("scatter_reduce_flat", _scatter_reduce_flat_array, _scatter_reduce_flat)
+formula("scatter_zero_flat", _scatter_zero_flat_array, _scatter_zero_flat)
+formula("gather_flat", lambda a, index: a.reshape(-1)[index],
+        lambda t, index: gather_flat(t, index, "GatherBackward0"))
 
 
 # ---------------------------------------------------------------------------------------

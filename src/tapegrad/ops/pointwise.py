@@ -520,9 +520,10 @@ def _above(ns, x, threshold):
     return ns.constant(ns.unwrap(x) > threshold)
 
 
-# torch: x <= threshold ? 0 : g. A product with the mask and then + 0.0 (which turns the
-# -0.0 of a negative g times 0 into +0.0) is about twice as fast as any NumPy select (it
-# differs from torch only for an infinite g where the gradient is dropped: NaN, not 0).
+# torch: x <= threshold ? 0 : g. The float gradient's bits, read as integers, times the
+# mask: the bits where it passes, all zero (+0.0) elsewhere, even for an infinite or NaN g
+# (a float product would give NaN, and -0.0 for a negative g). One pass, and faster than
+# the float product followed by + 0.0, let alone a NumPy select.
 
 
 def _threshold_passes(x: np.ndarray, threshold: Any) -> np.ndarray:
@@ -532,18 +533,24 @@ def _threshold_passes(x: np.ndarray, threshold: Any) -> np.ndarray:
     return np.logical_not(passes)                    # 0-d: NumPy gave a scalar
 
 
-def _threshold_backward_array(g: np.ndarray, x: np.ndarray, threshold: Any) -> np.ndarray:
-    out = np.multiply(g, _threshold_passes(x, threshold))
-    return np.add(out, 0.0, out=out) if out.ndim else out + 0.0
+_BITS = {2: np.dtype(np.int16), 4: np.dtype(np.int32), 8: np.dtype(np.int64)}
+
+
+def _threshold_backward_array(g: np.ndarray, x: np.ndarray, threshold: Any,
+                              out: np.ndarray | None = None) -> np.ndarray:
+    passes = _threshold_passes(x, threshold)
+    ints = _BITS.get(g.dtype.itemsize) if g.dtype.kind == "f" else None
+    if ints is None or g.__class__ is not np.ndarray:
+        return np.where(passes, g, np.zeros((), g.dtype))
+    bits = np.multiply(g.view(ints), passes, out=None if out is None else out.view(ints))
+    return bits.view(g.dtype)
 
 
 def _threshold_backward_owned(g: np.ndarray, x: np.ndarray, threshold: Any) -> np.ndarray:
     # The engine owns the gradient: the mask is applied in place, as mul_grad does.
-    passes = _threshold_passes(x, threshold)
-    if g.__class__ is not np.ndarray or g.shape != passes.shape or g.dtype.kind != "f":
+    if g.__class__ is not np.ndarray or g.shape != np.shape(x):
         return _threshold_backward_array(g, x, threshold)
-    np.multiply(g, passes, out=g)
-    return np.add(g, 0.0, out=g)
+    return _threshold_backward_array(g, x, threshold, out=g)
 
 
 pointwise_backward_op(

@@ -15,6 +15,8 @@ _make = Tensor._make
 def reduce_dims(a: np.ndarray, dim: Any) -> tuple | None:
     """None (all dims) or a sorted tuple; a 0-d input accepts dim 0/-1 and reduces nothing."""
     dims = wrap_dims(dim, a.ndim)
+    if dims == () and a.ndim:
+        return None                 # torch: an empty dim list reduces every dim
     return dims if a.ndim or dims is None else ()
 
 

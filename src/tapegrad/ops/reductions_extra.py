@@ -775,6 +775,11 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     if a.dtype.kind in "biu":
         a = a.astype(_dt.get_default_dtype().np)
     dims = reduce_dims(a, dim)
+    if dims is None and not keepdim:
+        # torch reduces every dim for an empty dim list, then fails to write the 0-d
+        # result into its output shaped as if reduced with keepdim.
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
+                           f"{[1] * a.ndim}")
     if dims == ():
         out = a.copy()
     else:
