@@ -103,3 +103,36 @@ def test_binary_promotion_matches_torch(a_dt, b_dt, zero_dim):
         return [(str(r.dtype), r.tolist()) for r in (a * b, a + b, a - 0.5, a * 2, b / 3.0)]
     a, b = _both(run)
     assert a == b
+
+
+_WEAK_VALUES = [0.5, 0.1, 1 / 3, -0.0, 0.0, 1e-45, 6e-8, 65519.0, 3.5e38, 1e300, float("nan"),
+                float("inf")]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_python_float_operands_give_numpys_bits(op, dtype):
+    # Python floats reach add/sub/mul/div as cached 0-d arrays of the tensor's dtype; the
+    # bits, dtype and shape must be those of NumPy's own cast of the float (NEP 50).
+    ufunc = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}[op]
+    data = np.array([0.3, -2.5, 1e4, 0.0], dtype)
+    for value in _WEAK_VALUES * 2:             # the second round reads the cache
+        for arr in (data, data[0]):
+            with np.errstate(all="ignore"):
+                expected = np.asarray(ufunc(arr, value))
+                got = getattr(tapegrad, op)(tapegrad.tensor(arr, requires_grad=True), value)
+            assert got.detach().numpy().dtype == expected.dtype
+            assert got.shape == expected.shape
+            assert got.detach().numpy().tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("op", ["add", "mul"])
+def test_python_float_operands_match_torch_with_gradients(op):
+    def run(lib):
+        x = lib.tensor(np.array([0.3, -2.5, 7.0], np.float32), requires_grad=True)
+        y = x
+        for value in (0.5, 0.1, -0.0, 0.5, 1e-45, 0.1):
+            y = getattr(lib, op)(y, value)
+        y.sum().backward()
+        return y.detach().numpy().tobytes(), x.grad.numpy().tobytes(), y.grad_fn.name()
+    assert _both(run)[0] == _both(run)[1]

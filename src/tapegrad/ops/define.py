@@ -597,6 +597,30 @@ def _int_scalar_as(value: int, dtype: np.dtype) -> Any:
     return np.array(value, dtype=np.int64).astype(dtype)[()]
 
 
+# Python floats given to add/sub/mul/div with a floating tensor, as 0-d arrays of the
+# tensor's dtype: NumPy casts a Python float operand to the array's dtype (NEP 50) on
+# every call, which costs more than the arithmetic on a small array; a ready 0-d operand
+# of that dtype gives the same bits. Keyed by (value, dtype); zeros (0.0 == -0.0 as keys)
+# and values the cast makes infinite (NumPy warns then) are never cached.
+_WEAK_SCALAR_UFUNCS = (np.add, np.subtract, np.multiply, np.true_divide)
+_weak_scalars: dict = {}
+_WEAK_SCALARS_MAX = 256
+
+
+def _weak_scalar(value: float, dtype: np.dtype) -> Any:
+    """``value`` as the 0-d operand NumPy would make of it against ``dtype``, or itself."""
+    if not value:
+        return value
+    with np.errstate(all="ignore"):
+        operand = np.array(value, dtype)
+    if not np.isfinite(operand):
+        return value
+    if len(_weak_scalars) >= _WEAK_SCALARS_MAX:
+        _weak_scalars.clear()
+    _weak_scalars[value, dtype] = operand
+    return operand
+
+
 def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
            other: Callable | None = None, node: str | None = None, to_float: bool = False,
            method: bool = True, inplace_variant: bool = True, register: bool = True,
@@ -634,6 +658,7 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                        for o in (False, True) for s in (False, True))
 
     missing_derivative = grad_self is None or grad_other is None
+    weak_scalar_cache = forward in _WEAK_SCALAR_UFUNCS
 
     def make_op(giving_way: bool) -> Callable:
         """The op; with ``giving_way`` the operator form (``x * y``), which answers
@@ -653,7 +678,12 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
             # Fast paths: a float scalar with a floating tensor, or two tensors of one dtype
             # and rank class, need no promotion (prepare_binary would change nothing).
             if other.__class__ is _float and a.dtype.kind in "fc":
-                b = other
+                if weak_scalar_cache:
+                    b = _weak_scalars.get((other, a.dtype))
+                    if b is None:
+                        b = _weak_scalar(other, a.dtype)
+                else:
+                    b = other
                 other_is_tensor = False
             elif isinstance(other, Tensor):
                 other_is_tensor = True
