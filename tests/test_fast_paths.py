@@ -136,3 +136,19 @@ def test_python_float_operands_match_torch_with_gradients(op):
         y.sum().backward()
         return y.detach().numpy().tobytes(), x.grad.numpy().tobytes(), y.grad_fn.name()
     assert _both(run)[0] == _both(run)[1]
+
+
+@pytest.mark.parametrize("size", [1, 5000])      # 5000: the gradient may be written into
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("op", ["mul", "div"])
+def test_python_float_factors_in_backward_give_numpys_bits(op, dtype, size):
+    ufunc = {"mul": np.multiply, "div": np.true_divide}[op]
+    rng = np.random.default_rng(0)
+    for value in _WEAK_VALUES * 2:
+        seed = (rng.standard_normal(size) * 100).astype(dtype)
+        x = tapegrad.tensor(np.ones(size, dtype), requires_grad=True)
+        getattr(tapegrad, op)(x, value).backward(tapegrad.tensor(seed.copy()))
+        with np.errstate(all="ignore"):
+            expected = ufunc(seed, value)
+        assert x.grad.numpy().dtype == expected.dtype
+        assert x.grad.numpy().tobytes() == expected.tobytes()

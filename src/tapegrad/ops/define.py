@@ -127,7 +127,7 @@ def _product_fits(g: np.ndarray, x: Any) -> bool:
     """Whether ``g * x`` has ``g``'s dtype and shape (so it can be written into ``g``)."""
     if x.__class__ is builtins.float:
         return g.dtype.kind in "fc"
-    return x.__class__ is np.ndarray and x.shape == g.shape and (
+    return x.__class__ is np.ndarray and (x.shape == g.shape or x.ndim == 0) and (
         x.dtype == g.dtype or x.dtype == np.bool_)
 
 
@@ -456,6 +456,9 @@ class BinaryNode(Node):
     uses_self: tuple
     uses_other: tuple
     consumes_grad = True
+    # Whether the self-formula reads a Python-number ``other`` only as the factor or
+    # divisor of the gradient (mul, div), so it may be given as a cached 0-d operand.
+    weak_other = False
 
     def backward(self, ns: Formulas, grads: list) -> tuple:
         g = grads[0]
@@ -466,6 +469,10 @@ class BinaryNode(Node):
             vals = ()
         elif self._versions is _UNVERSIONED and saved is not None:
             vals = saved
+            if (self.weak_other and saved[1].__class__ is _float and g.__class__ is ndarray
+                    and g.dtype.kind in "fc"):
+                b = _weak_scalars.get((saved[1], g.dtype))
+                vals = (None, _weak_scalar(saved[1], g.dtype) if b is None else b, None)
         else:
             vals = self.unpack(ns.graph)
         edges = self.next_functions       # one edge when ``other`` is a number overload
@@ -651,6 +658,7 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
         "call_other": staticmethod(_formula_caller(
             grad_other, tuple(_SAVED_INDEX[p] for p in uses_other))),
         "saved_names": ("self", "other", "result"),
+        "weak_other": forward in (np.multiply, np.true_divide),
         "__module__": (grad_self or grad_other or forward).__module__})
     differentiable = grad_self is not None or grad_other is not None
     # Which of (self, other, result) to save, indexed by s_req + 2 * o_req.
