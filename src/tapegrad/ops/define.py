@@ -608,7 +608,8 @@ def _int_scalar_as(value: int, dtype: np.dtype) -> Any:
 # tensor's dtype: NumPy casts a Python float operand to the array's dtype (NEP 50) on
 # every call, which costs more than the arithmetic on a small array; a ready 0-d operand
 # of that dtype gives the same bits. Keyed by (value, dtype); zeros (0.0 == -0.0 as keys)
-# and values the cast makes infinite (NumPy warns then) are never cached.
+# and values the cast makes infinite, zero or subnormal (the cast's overflow or underflow
+# then answers to np.seterr on every call) are never cached.
 _WEAK_SCALAR_UFUNCS = (np.add, np.subtract, np.multiply, np.true_divide)
 _weak_scalars: dict = {}
 _WEAK_SCALARS_MAX = 256
@@ -616,11 +617,9 @@ _WEAK_SCALARS_MAX = 256
 
 def _weak_scalar(value: float, dtype: np.dtype) -> Any:
     """``value`` as the 0-d operand NumPy would make of it against ``dtype``, or itself."""
-    if not value:
-        return value
     with np.errstate(all="ignore"):
         operand = np.array(value, dtype)
-    if not np.isfinite(operand):
+    if not np.finfo(dtype).tiny <= abs(operand.real) < math.inf:
         return value
     if len(_weak_scalars) >= _WEAK_SCALARS_MAX:
         _weak_scalars.clear()
