@@ -70,21 +70,27 @@ def _col2im_array(cols: np.ndarray, spec: WindowSpec) -> np.ndarray:
     return out[crop]
 
 
-class Im2ColBackward0(Node):
+class _WindowNode(Node):
+    """A linear window op (im2col, col2im and their unfold/fold layouts): its gradient is
+    its adjoint, the formula named ``adjoint``, applied with the same spec."""
+
     __slots__ = ("spec",)
+    adjoint = ""
 
     def backward(self, ns, grads):
-        return (ns.col2im(grads[0], self.spec),)
+        return (getattr(ns, self.adjoint)(grads[0], self.spec),)
 
 
-class Col2ImBackward0(Node):
-    __slots__ = ("spec",)
-
-    def backward(self, ns, grads):
-        return (ns.im2col(grads[0], self.spec),)
+def window_node(name: str, adjoint: str) -> type:
+    """A node type named as torch's whose backward applies the formula ``adjoint``."""
+    return type(name, (_WindowNode,), {"__slots__": (), "adjoint": adjoint})
 
 
-def _linear_op(array_fn, node_cls, copy: bool):
+Im2ColBackward0 = window_node("Im2ColBackward0", "col2im")
+Col2ImBackward0 = window_node("Col2ImBackward0", "im2col")
+
+
+def linear_window_op(array_fn, node_cls, copy: bool):
     def op(input: Tensor, spec: WindowSpec) -> Tensor:
         out = array_fn(input._data, spec)
         if copy:
@@ -97,8 +103,8 @@ def _linear_op(array_fn, node_cls, copy: bool):
     return op
 
 
-im2col = _linear_op(_im2col_array, Im2ColBackward0, copy=True)
-col2im = _linear_op(_col2im_array, Col2ImBackward0, copy=False)
+im2col = linear_window_op(_im2col_array, Im2ColBackward0, copy=True)
+col2im = linear_window_op(_col2im_array, Col2ImBackward0, copy=False)
 formula("im2col", _im2col_array, im2col)
 formula("col2im", _col2im_array, col2im)
 

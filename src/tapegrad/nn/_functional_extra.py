@@ -20,7 +20,13 @@ from ..ops.define import (
     wrap_dim,
 )
 from ..ops.pointwise import abs, kernel_missing, refusing
-from ._conv_ops import WindowSpec, _col2im_array, _im2col_array
+from ._conv_ops import (
+    WindowSpec,
+    _col2im_array,
+    _im2col_array,
+    linear_window_op,
+    window_node,
+)
 
 __all__ = ["logsigmoid", "softsign", "glu", "unfold", "fold"]
 
@@ -139,33 +145,11 @@ def _fold_array(cols: np.ndarray, spec: WindowSpec) -> np.ndarray:
     return _col2im_array(blocks, spec)
 
 
-class Im2ColBackward0(Node):
-    __slots__ = ("spec",)
-
-    def backward(self, ns, grads):
-        return (ns.fold_blocks(grads[0], self.spec),)
-
-
-class Col2ImBackward0(Node):
-    __slots__ = ("spec",)
-
-    def backward(self, ns, grads):
-        return (ns.unfold_blocks(grads[0], self.spec),)
-
-
-def _linear(array_fn: Any, node_cls: type) -> Any:
-    def op(input: Tensor, spec: WindowSpec) -> Tensor:
-        out = array_fn(input._data, spec)
-        if not needs_grad(input):
-            return _make(out)
-        node = node_cls((edge(input),))
-        node.spec = spec
-        return record(node, out)
-    return op
-
-
-_unfold_blocks = _linear(_unfold_array, Im2ColBackward0)
-_fold_blocks = _linear(_fold_array, Col2ImBackward0)
+# torch names unfold's and fold's nodes after im2col/col2im, whose layout they differ in.
+_unfold_blocks = linear_window_op(_unfold_array, window_node("Im2ColBackward0", "fold_blocks"),
+                                  copy=False)
+_fold_blocks = linear_window_op(_fold_array, window_node("Col2ImBackward0", "unfold_blocks"),
+                                copy=False)
 formula("unfold_blocks", _unfold_array, _unfold_blocks)
 formula("fold_blocks", _fold_array, _fold_blocks)
 
