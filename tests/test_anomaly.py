@@ -117,3 +117,58 @@ def test_anomaly_traceback_recorded_for_custom_function():
                 y.sum().backward()
     msg = [str(m.message) for m in w if "Error detected" in str(m.message)][0]
     assert msg.startswith("Error detected in BadBackward.") and "# CUSTOM-LINE" in msg
+
+
+def _forward_in_thread(lib):
+    import threading
+    out = {}
+
+    def body():
+        x = lib.tensor([1., 2.], requires_grad=True)
+        a = x * 1
+        out["b"], out["a"] = a.sin(), a
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    return out["a"], out["b"]
+
+
+def test_forward_info_while_anomaly_mode_is_on_in_any_thread():
+    # Anomaly mode is one for the process, as torch's: a forward in another thread while
+    # it is on records its stack; a forward after it was turned off records none.
+    for lib in (torch, tapegrad):
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            with lib.autograd.detect_anomaly():
+                pass
+        x = lib.tensor([1., 2.], requires_grad=True)
+        a = x * 1
+        outside = (a, a.sin())
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            with lib.autograd.detect_anomaly():
+                threaded = _forward_in_thread(lib)
+                for a, b in (outside, threaded):
+                    a.add_(1)
+                    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                        b.sum().backward()
+        messages = [str(m.message) for m in w if "Error detected" in str(m.message)]
+        assert len(messages) == 2
+        assert messages[0].startswith(
+            "Error detected in SinBackward0. No forward pass information available.")
+        assert messages[1].startswith(
+            "Error detected in SinBackward0. Traceback of forward call that caused the error:")
+        assert "out[\"b\"], out[\"a\"] = a.sin(), a" in messages[1]
+
+
+def test_anomaly_mode_is_seen_by_other_threads():
+    import threading
+    seen = []
+    for lib in (torch, tapegrad):
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            with lib.autograd.detect_anomaly():
+                t = threading.Thread(target=lambda lib=lib: seen.append(lib.is_anomaly_enabled()))
+                t.start()
+                t.join()
+    assert seen == [True, True]

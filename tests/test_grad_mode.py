@@ -434,6 +434,18 @@ def test_backward_computes_gradients_inside_no_grad_and_inference_mode():
     assert_same_repr(fn, torch)
 
 
+def test_create_graph_inside_inference_mode_records_nothing():
+    # The gradient is computed but not recorded: an inference tensor without grad_fn.
+    def fn(L):
+        x = L.tensor([1., 2.], requires_grad=True)
+        y = (x ** 3).sum()
+        with L.inference_mode():
+            g, = L.autograd.grad(y, x, create_graph=True)
+            z = x * 2
+        return g, g.requires_grad, g.grad_fn, g.is_inference(), z.is_inference(), modes(L)
+    assert_same_repr(fn, torch)
+
+
 def test_hooks_run_with_grad_mode_set_to_create_graph():
     def fn(L):
         log = []

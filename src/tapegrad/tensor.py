@@ -86,7 +86,10 @@ class Tensor:
         t._grad_acc = None
         t._hooks = None
         t._post_acc_hooks = None
-        t._inference = _grad_state.inference
+        # Ops record only while grad mode is on, which it never is in inference mode: an
+        # output that requires grad is no inference tensor (and the thread-local read,
+        # several times dearer than a plain attribute, is skipped on the recording path).
+        t._inference = False if requires_grad else _grad_state.inference
         return t
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:

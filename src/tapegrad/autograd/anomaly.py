@@ -9,7 +9,6 @@ result holds NaN or inf, naming the op and the line that called it.
 
 from __future__ import annotations
 
-import threading
 import traceback
 import warnings
 from typing import Any
@@ -18,13 +17,31 @@ __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled"]
 
 
-class _AnomalyState(threading.local):
-    enabled = False
-    check_nan = True
-    check_forward = False
+class _AnomalyState:
+    # One for the process, as torch's: turned on in one thread, on in all.
+    __slots__ = ("enabled", "check_nan", "check_forward")
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.check_nan = True
+        self.check_forward = False
 
 
 anomaly_state = _AnomalyState()
+
+# Callbacks run once, the first time anomaly mode is turned on. Until then recording does
+# not ask the mode at every op.
+on_first_enable: list = []
+_ever_enabled = False
+
+
+def _enabled(mode: bool) -> bool:
+    global _ever_enabled
+    if mode and not _ever_enabled:
+        _ever_enabled = True
+        for fn in on_first_enable:
+            fn()
+    return mode
 
 
 def is_anomaly_enabled() -> bool:
@@ -60,7 +77,7 @@ class detect_anomaly:
     def __enter__(self) -> None:
         s = anomaly_state
         self.prev = (s.enabled, s.check_nan, s.check_forward)
-        s.enabled, s.check_nan, s.check_forward = True, self.check_nan, self.check_forward
+        s.enabled, s.check_nan, s.check_forward = _enabled(True), self.check_nan, self.check_forward
 
     def __exit__(self, *exc: Any) -> None:
         s = anomaly_state
@@ -83,7 +100,7 @@ class set_detect_anomaly:
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         s = anomaly_state
         self.prev = (s.enabled, s.check_nan, s.check_forward)
-        s.enabled, s.check_nan = bool(mode), bool(check_nan)
+        s.enabled, s.check_nan = _enabled(bool(mode)), bool(check_nan)
 
     def __enter__(self) -> None:
         pass

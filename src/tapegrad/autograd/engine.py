@@ -51,7 +51,9 @@ def execute(root_edges: list, root_grads: list, *, keep_graph: bool, create_grap
     """
     prev_mode = grad_state.grad_enabled
     prev_capturing = engine_state.capturing
-    grad_state.grad_enabled = create_graph
+    # Inference mode records nothing, create_graph or not (as torch): so a recorded
+    # output is never an inference tensor, which Tensor._make relies on.
+    grad_state.grad_enabled = create_graph and not grad_state.inference
     engine_state.capturing = capture is not None
     # A backward pass frees its graph by reference counting and makes no cyclic garbage,
     # but its many small allocations trigger cyclic collections that walk the whole live

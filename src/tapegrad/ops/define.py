@@ -27,6 +27,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import engine as _engine
 from ..autograd.anomaly import anomaly_state as _anomaly
+from ..autograd.anomaly import on_first_enable as _anomaly_on_first_enable
 from ..autograd.forward_ad import (
     TangentEdge,
     flush,
@@ -206,8 +207,10 @@ def save_values(node: Node, values: tuple) -> None:
         pack_saved_values(node)
 
 
-# Callbacks fn(node, output) run for each recorded output while tapegrad.viz.trace() is
-# active; empty otherwise, so the usual cost is one truth test.
+# Callbacks fn(node, output) run for each recorded output: anomaly mode's (from the first
+# time it is turned on; it then asks whether the mode is on), and viz tracing's
+# or checkpoint debugging's while active. Empty until then, so the usual cost of these
+# features to an op is one truth test.
 record_observers: list = []
 
 
@@ -221,17 +224,22 @@ def record(node: Node, data: np.ndarray) -> Tensor:
     out = _make(data, True, node)
     if _fw.active and not _fw.on_record(node, (out,)):
         return out
-    if _anomaly.enabled or record_observers:
-        _announce(node, out)
+    if record_observers:
+        _observe(node, out)
     return out
 
 
-def _announce(node: Node, out: Tensor) -> None:
-    """Tell anomaly mode and viz tracing (when on) that ``node`` produced ``out``."""
+def _anomaly_observer(node: Node, out: Tensor) -> None:
     if _anomaly.enabled:
         _anomaly_record(node, out)
-    if record_observers:
-        _observe(node, out)
+
+
+def _observe_anomaly_mode() -> None:
+    # First of the observers: a forward NaN check raises before any other sees the node.
+    record_observers.insert(0, _anomaly_observer)
+
+
+_anomaly_on_first_enable.append(_observe_anomaly_mode)
 
 
 def record_many(node: Node, arrays: list) -> list:
@@ -240,8 +248,8 @@ def record_many(node: Node, arrays: list) -> list:
     outs = [_make(a, True, node, i) for i, a in enumerate(arrays)]
     if _fw.active and not _fw.on_record(node, outs):
         return outs
-    if _anomaly.enabled or record_observers:
-        _announce(node, outs[0])
+    if record_observers:
+        _observe(node, outs[0])
     return outs
 
 
@@ -413,8 +421,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                     pack_saved_values(n, result)
             if _fw.active and not _fw.on_record(n, (result,)):
                 return result
-            if _anomaly.enabled or record_observers:
-                _announce(n, result)
+            if record_observers:
+                _observe(n, result)
             return result
 
         return _publish(op, op_name, "input", node_cls, forward, True, method,
@@ -753,8 +761,8 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                 _save_binary(n, plan, input, other, other_is_tensor, out, result)
             if fw and not _fw.on_record(n, (result,)):
                 return result
-            if _anomaly.enabled or record_observers:
-                _announce(n, result)
+            if record_observers:
+                _observe(n, result)
             return result
 
         return op
