@@ -172,7 +172,9 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
             node = heappop(heap)[2]
             grads = buffers.pop(node, None)
         node_type = type(node)
-        if grads is not None:
+        # Hooks, retained outputs and captures are rare: one test skips them all.
+        if grads is not None and (node._extras is not None or targets
+                                  or node_type is AccumulateGrad):
             if node._tensor_pre_hooks or node_type is AccumulateGrad:
                 grads = _run_tensor_hooks(node, grads, create_graph)
             if node._retain:
@@ -205,22 +207,23 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 continue
             if anomaly:
                 outs = _call_node(node, ns, grads, create_graph, check_nan)
-            elif (owned_ns is not None and node_type.consumes_grad and len(grads) == 1
-                  and type(grads[0]) is ndarray and grads[0].size >= _OWNED_MIN_SIZE
+            # (the usual small gradient fails the first two tests)
+            elif (grads[0].__class__ is ndarray and grads[0].size >= _OWNED_MIN_SIZE
+                  and owned_ns is not None and node_type.consumes_grad and len(grads) == 1
                   and not node._post_hooks and _sole_reference(grads[0])):
                 outs = node.backward(owned_ns, grads)
             else:
                 outs = node.backward(ns, grads)
             if not keep_graph and node._saved:
                 node.release()
-            if node._post_hooks:
+            if node._extras is not None and node._post_hooks:
                 outs = _run_post_hooks(node, outs, grads, create_graph)
             grads = None                   # free the incoming gradients before the next node
         edges = node.next_functions
         if outs is None:
             outs = (None,) * len(edges)
         elif len(outs) != len(edges):
-            outs = tuple(outs) + (_MISSING,) * (len(edges) - len(outs))
+            outs = _pad_outputs(outs, edges, needed)
         # The last node this one made ready; pushed when the next one is found, so that
         # ready nodes keep the heap order (ticks) they had when pushed at once.
         ready = ready_grads = None
@@ -231,8 +234,6 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
             deps[nxt] = d
             fresh = None                   # nxt's gradient list when only this edge fed it
             if g is not None:
-                if g is _MISSING:
-                    raise IndexError("tuple index out of range")
                 buf = buffers.get(nxt)
                 if buf is None:
                     n_out = 1 if type(nxt) in single_output else _n_outputs(nxt)
@@ -334,7 +335,14 @@ _MAY_HAVE_OUTPUTS: dict[type, bool] = {}
 # Node types known to have one output: the engine's check before calling _n_outputs.
 _SINGLE_OUTPUT: set[type] = set()
 # Stands in for gradients a node did not return (fewer than its edges).
-_MISSING = object()
+def _pad_outputs(outs, edges: tuple, needed: set | None) -> tuple:
+    """A backward's gradients, one per edge: None for missing ones of edges that take
+    none; an edge that would take one and has none is an error."""
+    outs = tuple(outs)
+    for nxt, _ in edges[len(outs):]:
+        if nxt is not None and (needed is None or nxt in needed):
+            raise IndexError("tuple index out of range")
+    return outs + (None,) * (len(edges) - len(outs))
 
 
 def _n_outputs(node: Node) -> int:

@@ -219,14 +219,47 @@ _make: Callable | None = None
 adopt_tangent: Callable | None = None
 
 
+class _NodeExtras:
+    """What few nodes have: hooks, retained outputs, metadata (one slot of Node for all,
+    so that making a node and running it in backward test one slot instead of five)."""
+
+    __slots__ = ("tensor_pre_hooks", "retain", "pre_hooks", "post_hooks", "metadata")
+
+    def __init__(self) -> None:
+        self.tensor_pre_hooks = self.retain = self.pre_hooks = self.post_hooks = None
+        self.metadata = None
+
+
+def _extra(name: str) -> property:
+    """A Node attribute kept in its _NodeExtras (None until set)."""
+    def get(node: Node) -> Any:
+        extras = node._extras
+        return None if extras is None else getattr(extras, name)
+
+    def set(node: Node, value: Any) -> None:
+        extras = node._extras
+        if extras is None:
+            if value is None:
+                return
+            extras = node._extras = _NodeExtras()
+        setattr(extras, name, value)
+
+    return property(get, set)
+
+
 class Node:
     """One recorded op. Subclasses are named as torch names them (``MulBackward0``) and
     implement ``backward(ns, grads) -> tuple`` returning one gradient per input slot,
     computed with the formula namespace ``ns`` (arrays, or Tensors under create_graph).
     """
 
-    __slots__ = ("next_functions", "_seq", "_saved", "_versions", "_tensor_pre_hooks",
-                 "_retain", "_pre_hooks", "_post_hooks", "_metadata", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "_saved", "_versions", "_extras", "__weakref__")
+
+    _tensor_pre_hooks = _extra("tensor_pre_hooks")   # {id: (output_nr, fn)}
+    _retain = _extra("retain")                       # {output_nr: weakref to the tensor}
+    _pre_hooks = _extra("pre_hooks")                 # {id: fn}
+    _post_hooks = _extra("post_hooks")               # {id: fn}
+    _metadata = _extra("metadata")                   # torch's node.metadata dict
 
     # Names of the saved values, in order, for ``_saved_<name>`` (torch's attribute names).
     saved_names: tuple[str, ...] = ()
@@ -242,11 +275,7 @@ class Node:
         self._seq = next(_sequence)
         self._saved = ()
         self._versions = ()
-        self._tensor_pre_hooks = None
-        self._retain = None
-        self._pre_hooks = None
-        self._post_hooks = None
-        self._metadata = None
+        self._extras = None
 
     # -- what subclasses implement -------------------------------------------------
     def backward(self, ns: Any, grads: list) -> tuple:
@@ -285,7 +314,7 @@ class Node:
                 if (item._grad_fn is None and item._grad_acc is DETACHED_IN_PLACE
                         and for_backward):
                     raise RuntimeError(DETACHED_MESSAGE)
-                counter = item._counter
+                counter = item._vc              # made when it was saved
                 if counter.value != version:
                     gf = item._grad_fn
                     raise modified_error(item._data, gf.name() if gf else None,

@@ -492,13 +492,13 @@ class BinaryNode(Node):
             if o_edge[0] is not None:
                 ns = ns.plain             # both formulas read g: neither may write into it
             ga = self.call_self(ns, g, vals)
-            if ga.__class__ is not ndarray or ga.shape != a_shape or ga.dtype != a_dtype:
+            if ga.__class__ not in _PLAIN_GRADS or ga.shape != a_shape or ga.dtype != a_dtype:
                 ga = _fit(ns, ga, a_shape, a_dtype)
         if len(edges) == 1:
             return (ga,)
         if o_edge[0] is not None:
             gb = self.call_other(ns, g, vals)
-            if gb.__class__ is not ndarray or gb.shape != b_shape or gb.dtype != b_dtype:
+            if gb.__class__ not in _PLAIN_GRADS or gb.shape != b_shape or gb.dtype != b_dtype:
                 gb = _fit(ns, gb, b_shape, b_dtype)
         return (ga, gb)
 
@@ -531,6 +531,9 @@ _SAVED_INDEX = {"self": 0, "other": 1, "result": 2}
 # The versions of saved values that are all plain (unchecked) values: one shared tuple.
 _UNVERSIONED = (None, None, None)
 ndarray = np.ndarray
+# What a plain backward's formulas return: arrays, and NumPy's scalars from 0-d math
+# (their shape and dtype are then compared; anything else, a Tensor, is fitted).
+_PLAIN_GRADS = frozenset({ndarray, *(np.dtype(c).type for c in "efdgFDG")})
 _VERSION_0 = (0,)
 _NO_EDGE = (None, 0)
 _float = builtins.float
