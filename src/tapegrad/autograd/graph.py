@@ -421,6 +421,21 @@ class Node:
         return handle
 
 
+def new_node(cls: type, next_functions: tuple) -> Node:
+    """``cls(next_functions)`` for a node type that keeps Node's ``__init__``, without the
+    type call's detour through ``__init__`` (the hot path of every elementwise op)."""
+    node = _new_object(cls)
+    node.next_functions = next_functions
+    node._seq = next(_sequence)
+    node._saved = ()
+    node._versions = ()
+    node._extras = None
+    return node
+
+
+_new_object = object.__new__
+
+
 class _SavedAttribute:
     """``_saved_<key>`` / ``_raw_saved_<key>`` on every node, resolved for the node's type
     when read. These replace a ``Node.__getattr__``, whose mere presence makes every

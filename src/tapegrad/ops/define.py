@@ -44,6 +44,7 @@ from ..autograd.graph import (
     LiveViews,
     Node,
     SavedResult,
+    new_node,
     short_node_name,
 )
 from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
@@ -399,8 +400,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                                         or (_fw.active and is_dual(input)))):
                 return _make(out)
             gf = input._grad_fn
-            n = node_cls(((gf, input._output_nr) if gf is not None and not _fw.active
-                          else edge(input),))
+            n = new_node(node_cls, ((gf, input._output_nr) if gf is not None and not _fw.active
+                                    else edge(input),))
             result = _make(out, True, n)
             if saves_self or saves_result:
                 if input._inference:
@@ -563,12 +564,16 @@ def _save_binary(n: BinaryNode, plan: tuple, input: Tensor, other: Any, other_is
         pack_saved_values(n, result)
 
 
+_SAVE_OTHER = (False, True, False)
+
+
 def _save_plan(*uses: tuple) -> tuple | None:
     """(save self, save other, save result) for the formulas that will run; None: nothing."""
     wanted = {name for names in uses for name in names}
     if not wanted:
         return None
-    return ("self" in wanted, "other" in wanted, "result" in wanted)
+    plan = ("self" in wanted, "other" in wanted, "result" in wanted)
+    return _SAVE_OTHER if plan == _SAVE_OTHER else plan
 
 
 def prepare_binary(input: Any, other: Any, op_name: str, promote_int_to_float: bool
@@ -744,7 +749,7 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                 gf = input._grad_fn
                 s_edge = (gf, input._output_nr) if gf is not None else edge(input)
             if number_other:
-                n = node_cls((s_edge,))
+                n = new_node(node_cls, (s_edge,))
             else:
                 if fw:
                     o_edge = edge(other)
@@ -753,14 +758,17 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                     o_edge = (o_gf, other._output_nr) if o_gf is not None else edge(other)
                 else:
                     o_edge = _NO_EDGE
-                n = node_cls((s_edge, o_edge))
+                n = new_node(node_cls, (s_edge, o_edge))
             result = _make(out, True, n)
             if other_is_tensor:
                 n.shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype)
             else:
                 n.shapes = (a.shape, input._data.dtype, (), None)
             plan = save_plans[s_req + 2 * o_req]
-            if plan is not None:
+            if plan is _SAVE_OTHER and not other_is_tensor and not saved_hooks_active:
+                n._saved = (None, other, None)     # a number: nothing to version-check
+                n._versions = _UNVERSIONED
+            elif plan is not None:
                 _save_binary(n, plan, input, other, other_is_tensor, out, result)
             if fw and not _fw.on_record(n, (result,)):
                 return result
