@@ -142,27 +142,35 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
         captured = [None] * len(capture)
 
     buffers: dict[Node, list] = {}
-    for (node, nr), g in zip(root_edges, root_grads, strict=True):
-        if needed is not None and node not in needed:
-            continue
-        _add_to_buffer(buffers, node, nr, g)
-
     heap: list = []
     tick = 0
-    for node in dict.fromkeys(root_nodes):
-        if deps.get(node, 1) == 0 and node in buffers:
-            heapq.heappush(heap, (-node._seq, tick, node))
-            tick += 1
-
-    check_nan = anomaly_state.enabled and anomaly_state.check_nan
-    anomaly = anomaly_state.enabled
-    heappush, heappop = heapq.heappush, heapq.heappop
-    single_output = _SINGLE_OUTPUT
     # The node to run next when it is known without the heap: along a chain, a node whose
     # last incoming gradient was just produced and that is newer than every node waiting
     # (so the heap would give it next anyway); ``grads`` then is its gradient list.
     node = None
     grads = None
+    if len(root_edges) == 1 and len(root_grads) == 1:
+        # One root runs first (nothing points at it, nothing else is ready): no heap.
+        (root, nr), = root_edges
+        if needed is None or root in needed:
+            node = root
+            grads = [None] * _n_outputs(root)
+            grads[nr] = root_grads[0]
+    else:
+        for (node, nr), g in zip(root_edges, root_grads, strict=True):
+            if needed is not None and node not in needed:
+                continue
+            _add_to_buffer(buffers, node, nr, g)
+        for node in dict.fromkeys(root_nodes):
+            if deps.get(node, 1) == 0 and node in buffers:
+                heapq.heappush(heap, (-node._seq, tick, node))
+                tick += 1
+        node = None
+
+    check_nan = anomaly_state.enabled and anomaly_state.check_nan
+    anomaly = anomaly_state.enabled
+    heappush, heappop = heapq.heappush, heapq.heappop
+    single_output = _SINGLE_OUTPUT
     while True:
         if node is None:
             if not heap:
@@ -171,14 +179,15 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
             grads = buffers.pop(node, None)
         node_type = type(node)
         if grads is not None:
-            if node._tensor_pre_hooks or node_type is AccumulateGrad:
+            if node._tensor_pre_hooks or (node_type is AccumulateGrad
+                                          and node.variable._hooks):
                 grads = _run_tensor_hooks(node, grads, create_graph)
             if node._retain:
                 _retain_grads(node, grads, create_graph)
             if targets and node in targets:
                 for nr, i in targets[node]:
                     captured[i] = grads[nr]
-                runs = (accumulate and node_type is AccumulateGrad) or any(
+                runs = accumulate if node_type is AccumulateGrad else any(
                     nxt is not None and nxt in needed for nxt, _ in node.next_functions)
                 if not runs:
                     grads = None
