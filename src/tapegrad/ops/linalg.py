@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import state as _fw
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from .define import (
     Node,
     Tensor,
+    _check_saveable,
     broadcast_error,
     edge,
     formula,
@@ -111,6 +115,9 @@ def _node_name(an: int, bn: int) -> str:
 
 
 def _check(a: np.ndarray, b: np.ndarray, fn: str) -> None:
+    if (a.dtype == b.dtype and 0 < a.ndim <= 2 and 0 < b.ndim <= 2
+            and a.shape[-1] == b.shape[0]):
+        return                  # the usual vector / matrix operands: nothing to refuse
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to {fn} need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
@@ -159,11 +166,25 @@ def _matmul(input: Tensor, other: Tensor, node_name: str | None) -> Tensor:
     """matmul, its node named as the calling function's (bmm) or as matmul's."""
     a, b = input._data, other._data
     _check(a, b, "matmul")
-    out = np.asarray(np.matmul(a, b))
-    if not needs_grad(input, other):
+    out = np.matmul(a, b)               # a NumPy scalar for two vectors: _make wraps it
+    if _fw.active:
+        if not needs_grad(input, other):
+            return _make(out)
+        node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
+        save_values(node, (input, other))
+        return record(node, out)
+    if not (_grad_state.grad_enabled and (input._requires_grad or other._requires_grad)):
         return _make(out)
-    node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
-    save_values(node, (input, other))
+    # save_values for two input Tensors, inline: a tensor without a version counter yet is
+    # at version 0 (the counter, made on first use, starts there).
+    node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((input._edge(), other._edge()))
+    if input._inference or other._inference:
+        _check_saveable(input if input._inference else other)
+    node._saved = (input, other)
+    va, vb = input._vc, other._vc
+    node._versions = (0 if va is None else va.value, 0 if vb is None else vb.value)
+    if saved_hooks_active:
+        pack_saved_values(node)
     return record(node, out)
 
 
