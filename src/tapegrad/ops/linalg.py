@@ -7,6 +7,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd.forward_ad import state as _fw
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import DETACHED_IN_PLACE
 from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from .define import (
     Node,
@@ -36,11 +37,19 @@ class _MatmulNode(Node):
 
     def backward(self, ns, grads):
         g = grads[0]
-        a, b = self.unpack(ns.graph)
-        need_a = self.next_functions[0][0] is not None
-        need_b = self.next_functions[1][0] is not None
+        saved = self._saved
+        if _unchanged(saved, self._versions):
+            a, b = saved
+            an, bn = a._data.ndim, b._data.ndim
+            if not ns.graph:
+                a, b = a._data, b._data
+        else:
+            a, b = self.unpack(ns.graph)
+            an, bn = len(a.shape), len(b.shape)
+        (node_a, _), (node_b, _) = self.next_functions
+        need_a = node_a is not None
+        need_b = node_b is not None
         ga = gb = None
-        an, bn = len(a.shape), len(b.shape)
         if an == 2 and bn == 2:                      # mm
             if need_a:
                 ga = ns.matmul_like(g, ns.t(b), a)
@@ -83,6 +92,21 @@ class _MatmulNode(Node):
             if need_b:
                 gb = ns.sum_to(ns.matmul_like(tr(a), g, b), tuple(b.shape))
         return (ga, gb)
+
+
+def _unchanged(saved: tuple | None, versions: tuple) -> bool:
+    """Whether a matmul node's two saved inputs can be used as they are: plain Tensors
+    (not packed by saved-tensor hooks, not freed) at the versions saved, neither detached
+    in place (``unpack`` checks the same, and raises torch's errors where not)."""
+    if saved is None or len(saved) != 2:
+        return False
+    a, b = saved
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+        return False
+    va, vb = a._vc, b._vc
+    return ((0 if va is None else va.value) == versions[0]
+            and (0 if vb is None else vb.value) == versions[1]
+            and a._grad_acc is not DETACHED_IN_PLACE and b._grad_acc is not DETACHED_IN_PLACE)
 
 
 def _matmul_like_array(x: np.ndarray, y: np.ndarray, like: np.ndarray) -> np.ndarray:
