@@ -110,6 +110,33 @@ def _discover(root_nodes: list, parents: dict | None = None) -> dict:
     return deps
 
 
+def _discover_leading(root_nodes: list, targets: dict) -> dict | None:
+    """_discover's counts if every reachable node leads to a target, else None (found
+    at the first sink, a node without edges, that is not a target; every node reaches
+    some sink, so when all sinks are targets no node needs leaving out)."""
+    deps: dict[Node, int] = {}
+    stack = []
+    for n in root_nodes:
+        if n not in deps:
+            deps[n] = 0
+            stack.append(n)
+    while stack:
+        node = stack.pop()
+        sink = True
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            sink = False
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                stack.append(nxt)
+        if sink and node not in targets:
+            return None
+    return deps
+
+
 def _restrict(parents: dict, deps: dict, target_nodes: Any) -> set:
     """The nodes from which a target is reachable. Their counts in ``deps`` stay right:
     every node with an edge into one of them leads to a target too, so is kept."""
@@ -128,17 +155,23 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
     ns = TENSOR_NS if create_graph else ARRAY_NS
     owned_ns = None if create_graph else ARRAY_NS_OWNED
     root_nodes = [node for node, _ in root_edges]
-    # With a capture the first walk also notes each node's parents, for _restrict.
-    parents: dict | None = None if capture is None else {}
-    deps = _discover(root_nodes, parents)
+    # ``needed``: with a capture, the nodes that lead to a target (None: all of them).
     needed = None
     captured = None
     targets: dict[Node, list] = {}
-    if capture is not None:
+    if capture is None:
+        deps = _discover(root_nodes)
+    else:
         for i, (node, nr) in enumerate(capture):
             if node is not None:
                 targets.setdefault(node, []).append((nr, i))
-        needed = _restrict(parents, deps, targets)
+        deps = _discover_leading(root_nodes, targets)
+        if deps is None:
+            # Some node leads to no target: walk again noting each node's parents, and
+            # keep those from which a target is reachable.
+            parents: dict = {}
+            deps = _discover(root_nodes, parents)
+            needed = _restrict(parents, deps, targets)
         captured = [None] * len(capture)
 
     buffers: dict[Node, list] = {}
@@ -188,7 +221,8 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                 for nr, i in targets[node]:
                     captured[i] = grads[nr]
                 runs = accumulate if node_type is AccumulateGrad else any(
-                    nxt is not None and nxt in needed for nxt, _ in node.next_functions)
+                    nxt is not None and (needed is None or nxt in needed)
+                    for nxt, _ in node.next_functions)
                 if not runs:
                     grads = None
             if grads is not None and node._pre_hooks:
