@@ -113,8 +113,7 @@ def _discover(root_nodes: list, parents: dict | None = None) -> dict:
 def _discover_leading(root_nodes: list, targets: dict) -> dict | None:
     """_discover's counts if every reachable node leads to a target, else None (found
     at the first sink, a node without edges, that is not a target; every node reaches
-    some sink, so when all sinks are targets no node needs leaving out). A sink with no
-    edges at all (a leaf's AccumulateGrad) is judged when first met, not when popped."""
+    some sink, so when all sinks are targets no node needs leaving out)."""
     deps: dict[Node, int] = {}
     stack = []
     for n in root_nodes:
@@ -130,11 +129,9 @@ def _discover_leading(root_nodes: list, targets: dict) -> dict | None:
             sink = False
             if nxt in deps:
                 deps[nxt] += 1
-            elif nxt.next_functions or nxt in targets:
+            else:
                 deps[nxt] = 1
                 stack.append(nxt)
-            else:
-                return None         # another leaf's sink: known before walking further
         if sink and node not in targets:
             return None
     return deps
