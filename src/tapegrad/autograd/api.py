@@ -38,15 +38,7 @@ def _root_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
     seeds = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
-            if out._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out._data.dtype.kind == "c":
-                raise RuntimeError("grad can be implicitly created only for real scalar "
-                                   f"outputs but got {out.dtype!r}")
-            shape = out._data.shape
-            # np.array(1, dtype) is several times cheaper than np.ones for the usual 0-d
-            arr = np.array(1, out._data.dtype) if not shape else np.ones(shape, out._data.dtype)
-            seeds.append(Tensor._make(arr) if create_graph else arr)
+            seeds.append(_implicit_seed(out, create_graph))
             continue
         if not isinstance(g, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got "
@@ -67,6 +59,20 @@ def _root_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
             a = g._data
             seeds.append(a if a.dtype == out._data.dtype else a.astype(out._data.dtype))
     return seeds
+
+
+def _implicit_seed(out: Any, create_graph: bool) -> Any:
+    """The gradient of a scalar output given none: a one of its dtype."""
+    data = out._data
+    if data.size != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if data.dtype.kind == "c":
+        raise RuntimeError("grad can be implicitly created only for real scalar "
+                           f"outputs but got {out.dtype!r}")
+    shape = data.shape
+    # np.array(1, dtype) is several times cheaper than np.ones for the usual 0-d
+    arr = np.array(1, data.dtype) if not shape else np.ones(shape, data.dtype)
+    return engine._Tensor()._make(arr) if create_graph else arr
 
 
 def _root_edges(outputs: tuple) -> list:
@@ -123,6 +129,16 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     Leaves' .grad is left untouched.
     """
     Tensor = engine._Tensor()
+    if (outputs.__class__ is Tensor and inputs.__class__ is Tensor and grad_outputs is None
+            and only_inputs and not (is_grads_batched or materialize_grads)
+            and inputs._requires_grad and outputs._requires_grad):
+        # One output and one input, as most calls: the checks below all pass, so none of
+        # their tuples are built.
+        captured = engine.execute(
+            [outputs._edge()], [_implicit_seed(outputs, create_graph)],
+            keep_graph=create_graph if retain_graph is None else retain_graph,
+            create_graph=create_graph, capture=[inputs._edge()], accumulate=False)
+        return (_grad_result(0, inputs, captured[0], create_graph, allow_unused, False),)
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")
@@ -157,31 +173,34 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
         captured = engine.execute(edges, seeds, keep_graph=retain_graph,
                                   create_graph=create_graph,
                                   capture=[t._edge() for t in ins], accumulate=False)
-        result = []
-        for i, (t, g) in enumerate(zip(ins, captured)):
-            if g is None:
-                if materialize_grads:
-                    z = Tensor._make(np.zeros(t._data.shape, t._data.dtype))
-                    z._requires_grad = create_graph
-                    result.append(z)
-                    continue
-                if not allow_unused:
-                    raise RuntimeError(f"The differentiated Tensor at index {i} appears to not "
-                                       "have been used in the graph. Set allow_unused=True if "
-                                       "this is the desired behavior.")
-                result.append(None)
-                continue
-            if not create_graph:
-                if g.dtype != t._data.dtype:
-                    g = g.astype(t._data.dtype)
-                g = Tensor._make(g if g.base is None and g.flags.writeable else g.copy())
-            elif g._data.dtype != t._data.dtype:
-                g = g.to(t.dtype)
-            result.append(g)
-        result = tuple(result)
+        result = tuple(_grad_result(i, t, g, create_graph, allow_unused, materialize_grads)
+                       for i, (t, g) in enumerate(zip(ins, captured)))
     if names is not None:
         return dict(zip(names, result))
     return result
+
+
+def _grad_result(i: int, t: Any, g: Any, create_graph: bool, allow_unused: bool,
+                 materialize_grads: bool) -> Any:
+    """What grad() returns for input ``t`` (index ``i``) given its captured gradient."""
+    Tensor = engine._Tensor()
+    if g is None:
+        if materialize_grads:
+            z = Tensor._make(np.zeros(t._data.shape, t._data.dtype))
+            z._requires_grad = create_graph
+            return z
+        if not allow_unused:
+            raise RuntimeError(f"The differentiated Tensor at index {i} appears to not "
+                               "have been used in the graph. Set allow_unused=True if "
+                               "this is the desired behavior.")
+        return None
+    if not create_graph:
+        if g.dtype != t._data.dtype:
+            g = g.astype(t._data.dtype)
+        return Tensor._make(g if g.base is None and g.flags.writeable else g.copy())
+    if g._data.dtype != t._data.dtype:
+        g = g.to(t.dtype)
+    return g
 
 
 def _batched_grad(outs: tuple, ins: tuple, gouts: tuple, retain_graph: bool,

@@ -112,6 +112,33 @@ def _discover(root_nodes: list, parents: dict | None = None) -> dict:
     return deps
 
 
+def _discover_leading(root_nodes: list, targets: dict) -> dict | None:
+    """_discover's counts if every reachable node leads to a target, else None (found
+    at the first sink, a node without edges, that is not a target; every node reaches
+    some sink, so when all sinks are targets no node needs leaving out)."""
+    deps: dict[Node, int] = {}
+    stack = []
+    for n in root_nodes:
+        if n not in deps:
+            deps[n] = 0
+            stack.append(n)
+    while stack:
+        node = stack.pop()
+        sink = True
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            sink = False
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                stack.append(nxt)
+        if sink and node not in targets:
+            return None
+    return deps
+
+
 def _restrict(parents: dict, deps: dict, target_nodes: Any) -> set:
     """The nodes from which a target is reachable. Their counts in ``deps`` stay right:
     every node with an edge into one of them leads to a target too, so is kept."""
@@ -130,41 +157,55 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
     ns = TENSOR_NS if create_graph else ARRAY_NS
     owned_ns = None if create_graph else ARRAY_NS_OWNED
     root_nodes = [node for node, _ in root_edges]
-    # With a capture the first walk also notes each node's parents, for _restrict.
-    parents: dict | None = None if capture is None else {}
-    deps = _discover(root_nodes, parents)
+    # ``needed``: with a capture, the nodes that lead to a target (None: all of them).
     needed = None
     captured = None
     targets: dict[Node, list] = {}
-    if capture is not None:
+    if capture is None:
+        deps = _discover(root_nodes)
+    else:
         for i, (node, nr) in enumerate(capture):
             if node is not None:
                 targets.setdefault(node, []).append((nr, i))
-        needed = _restrict(parents, deps, targets)
+        deps = _discover_leading(root_nodes, targets)
+        if deps is None:
+            # Some node leads to no target: walk again noting each node's parents, and
+            # keep those from which a target is reachable.
+            parents: dict = {}
+            deps = _discover(root_nodes, parents)
+            needed = _restrict(parents, deps, targets)
         captured = [None] * len(capture)
 
     buffers: dict[Node, list] = {}
-    for (node, nr), g in zip(root_edges, root_grads, strict=True):
-        if needed is not None and node not in needed:
-            continue
-        _add_to_buffer(buffers, node, nr, g)
-
     heap: list = []
     tick = 0
-    for node in dict.fromkeys(root_nodes):
-        if deps.get(node, 1) == 0 and node in buffers:
-            heapq.heappush(heap, (-node._seq, tick, node))
-            tick += 1
-
-    check_nan = anomaly_state.enabled and anomaly_state.check_nan
-    anomaly = anomaly_state.enabled
-    heappush, heappop = heapq.heappush, heapq.heappop
-    single_output = _SINGLE_OUTPUT
     # The node to run next when it is known without the heap: along a chain, a node whose
     # last incoming gradient was just produced and that is newer than every node waiting
     # (so the heap would give it next anyway); ``grads`` then is its gradient list.
     node = None
     grads = None
+    if len(root_edges) == 1 and len(root_grads) == 1:
+        # One root runs first (nothing points at it, nothing else is ready): no heap.
+        (root, nr), = root_edges
+        if needed is None or root in needed:
+            node = root
+            grads = [None] * _n_outputs(root)
+            grads[nr] = root_grads[0]
+    else:
+        for (node, nr), g in zip(root_edges, root_grads, strict=True):
+            if needed is not None and node not in needed:
+                continue
+            _add_to_buffer(buffers, node, nr, g)
+        for node in dict.fromkeys(root_nodes):
+            if deps.get(node, 1) == 0 and node in buffers:
+                heapq.heappush(heap, (-node._seq, tick, node))
+                tick += 1
+        node = None
+
+    check_nan = anomaly_state.enabled and anomaly_state.check_nan
+    anomaly = anomaly_state.enabled
+    heappush, heappop = heapq.heappush, heapq.heappop
+    single_output = _SINGLE_OUTPUT
     while True:
         if node is None:
             if not heap:
@@ -175,15 +216,17 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
         # Hooks, retained outputs and captures are rare: one test skips them all.
         if grads is not None and (node._extras is not None or targets
                                   or node_type is AccumulateGrad):
-            if node._tensor_pre_hooks or node_type is AccumulateGrad:
+            if node._tensor_pre_hooks or (node_type is AccumulateGrad
+                                          and node.variable._hooks):
                 grads = _run_tensor_hooks(node, grads, create_graph)
             if node._retain:
                 _retain_grads(node, grads, create_graph)
             if targets and node in targets:
                 for nr, i in targets[node]:
                     captured[i] = grads[nr]
-                runs = (accumulate and node_type is AccumulateGrad) or any(
-                    nxt is not None and nxt in needed for nxt, _ in node.next_functions)
+                runs = accumulate if node_type is AccumulateGrad else any(
+                    nxt is not None and (needed is None or nxt in needed)
+                    for nxt, _ in node.next_functions)
                 if not runs:
                     grads = None
             if grads is not None and node._pre_hooks:

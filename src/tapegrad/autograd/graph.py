@@ -314,8 +314,8 @@ class Node:
                 if (item._grad_fn is None and item._grad_acc is DETACHED_IN_PLACE
                         and for_backward):
                     raise RuntimeError(DETACHED_MESSAGE)
-                counter = item._vc              # made when it was saved
-                if counter.value != version:
+                counter = item._vc              # None: never written, still at version 0
+                if counter is not None and counter.value != version:
                     gf = item._grad_fn
                     raise modified_error(item._data, gf.name() if gf else None,
                                          counter.value, version, counter)

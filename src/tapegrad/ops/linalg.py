@@ -5,9 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import state as _fw
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import DETACHED_IN_PLACE
+from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from .define import (
     Node,
     Tensor,
+    _check_saveable,
     broadcast_error,
     edge,
     formula,
@@ -32,11 +37,19 @@ class _MatmulNode(Node):
 
     def backward(self, ns, grads):
         g = grads[0]
-        a, b = self.unpack(ns.graph)
-        need_a = self.next_functions[0][0] is not None
-        need_b = self.next_functions[1][0] is not None
+        saved = self._saved
+        if _unchanged(saved, self._versions):
+            a, b = saved
+            an, bn = a._data.ndim, b._data.ndim
+            if not ns.graph:
+                a, b = a._data, b._data
+        else:
+            a, b = self.unpack(ns.graph)
+            an, bn = len(a.shape), len(b.shape)
+        (node_a, _), (node_b, _) = self.next_functions
+        need_a = node_a is not None
+        need_b = node_b is not None
         ga = gb = None
-        an, bn = len(a.shape), len(b.shape)
         if an == 2 and bn == 2:                      # mm
             if need_a:
                 ga = ns.matmul_like(g, ns.t(b), a)
@@ -81,6 +94,21 @@ class _MatmulNode(Node):
         return (ga, gb)
 
 
+def _unchanged(saved: tuple | None, versions: tuple) -> bool:
+    """Whether a matmul node's two saved inputs can be used as they are: plain Tensors
+    (not packed by saved-tensor hooks, not freed) at the versions saved, neither detached
+    in place (``unpack`` checks the same, and raises torch's errors where not)."""
+    if saved is None or len(saved) != 2:
+        return False
+    a, b = saved
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+        return False
+    va, vb = a._vc, b._vc
+    return ((0 if va is None else va.value) == versions[0]
+            and (0 if vb is None else vb.value) == versions[1]
+            and a._grad_acc is not DETACHED_IN_PLACE and b._grad_acc is not DETACHED_IN_PLACE)
+
+
 def _matmul_like_array(x: np.ndarray, y: np.ndarray, like: np.ndarray) -> np.ndarray:
     """x @ y laid out in memory as ``like`` is: for a transposed matrix (``w.T``) compute
     (y.T @ x.T).T, so that the gradient reaching ``w`` is C-contiguous, as torch's mm
@@ -111,6 +139,9 @@ def _node_name(an: int, bn: int) -> str:
 
 
 def _check(a: np.ndarray, b: np.ndarray, fn: str) -> None:
+    if (a.dtype == b.dtype and 0 < a.ndim <= 2 and 0 < b.ndim <= 2
+            and a.shape[-1] == b.shape[0]):
+        return                  # the usual vector / matrix operands: nothing to refuse
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to {fn} need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
@@ -159,11 +190,25 @@ def _matmul(input: Tensor, other: Tensor, node_name: str | None) -> Tensor:
     """matmul, its node named as the calling function's (bmm) or as matmul's."""
     a, b = input._data, other._data
     _check(a, b, "matmul")
-    out = np.asarray(np.matmul(a, b))
-    if not needs_grad(input, other):
+    out = np.matmul(a, b)               # a NumPy scalar for two vectors: _make wraps it
+    if _fw.active:
+        if not needs_grad(input, other):
+            return _make(out)
+        node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
+        save_values(node, (input, other))
+        return record(node, out)
+    if not (_grad_state.grad_enabled and (input._requires_grad or other._requires_grad)):
         return _make(out)
-    node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
-    save_values(node, (input, other))
+    # save_values for two input Tensors, inline: a tensor without a version counter yet is
+    # at version 0 (the counter, made on first use, starts there).
+    node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((input._edge(), other._edge()))
+    if input._inference or other._inference:
+        _check_saveable(input if input._inference else other)
+    node._saved = (input, other)
+    va, vb = input._vc, other._vc
+    node._versions = (0 if va is None else va.value, 0 if vb is None else vb.value)
+    if saved_hooks_active:
+        pack_saved_values(node)
     return record(node, out)
 
 

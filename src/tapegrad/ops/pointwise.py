@@ -337,6 +337,9 @@ _pow_scalar_tensor = binary("pow", lambda a, b: np.power(b, a), node="PowBackwar
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """torch.pow(input, exponent): tensor**scalar, tensor**tensor or scalar**tensor."""
+    if (exponent.__class__ is builtins.int or exponent.__class__ is builtins.float) and (
+            isinstance(input, Tensor) and input._data.dtype.kind in "fc"):
+        return _pow_tensor_scalar(input, exponent)      # nothing below to refuse
     if not isinstance(input, Tensor):
         return _rpow(as_tensor_arg(exponent, "exponent", "pow"), input)
     if isinstance(exponent, Tensor):

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import state as _fw
+from ..autograd.grad_mode import state as _grad_state
 from .define import Node, Tensor, edge, formula, needs_grad, record, tensor_method, wrap_dims
 
 _make = Tensor._make
@@ -73,6 +75,13 @@ def _reduce_record(node_cls: type, input: Tensor, out: np.ndarray, dims: tuple |
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """torch.sum(input, dim=None, keepdim=False, *, dtype=None)"""
     a = input._data
+    if dim is None and dtype is None and a.dtype.kind in "fc":
+        # The usual full sum of a floating tensor: no dims to check, no cast.
+        out = _add_reduce(a, None, None, None, keepdim)
+        if not (input._requires_grad and _grad_state.grad_enabled) and not (
+                _fw.active and needs_grad(input)):
+            return _make(out)
+        return _reduce_record(SumBackward0, input, out, None, keepdim)[1]
     dims = reduce_dims(a, dim)
     if dtype is not None:
         a = a.astype(_dt.to_numpy_dtype(dtype))

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.forward_ad import state as _fw
+from ..autograd.grad_mode import state as _grad_state
 from .define import (
     Node,
     Tensor,
@@ -38,7 +40,8 @@ class _ShapeNode(Node):
 
 
 def _view_result(input: Tensor, out: np.ndarray, node_cls: type, arg: Any, replay) -> Tensor:
-    if needs_grad(input):
+    if (input._requires_grad and _grad_state.grad_enabled) or (_fw.active
+                                                               and needs_grad(input)):
         node = node_cls((edge(input),))
         node.shape = input._data.shape
         node.arg = arg
@@ -223,6 +226,10 @@ def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
     """``np.broadcast_to(a, shape)``: a read-only view, zero strides on broadcast dims.
     For a contiguous array (the usual gradient) it is made directly, without NumPy's
     Python-level set-up (a third of a small backward node's time)."""
+    if a.__class__ is np.ndarray and not a.ndim:       # a full reduction's gradient
+        out = np.ndarray(shape, a.dtype, a, 0, (0,) * len(shape))
+        out.flags.writeable = False
+        return out
     lead = len(shape) - a.ndim
     if a.__class__ is np.ndarray and lead >= 0 and a.size and a.flags.c_contiguous:
         strides = [0] * lead
