@@ -214,12 +214,14 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
             grads = buffers.pop(node, None)
         node_type = type(node)
         # Hooks, retained outputs and captures are rare: one test skips them all.
-        if grads is not None and (node._extras is not None or targets
+        extras = node._extras
+        if grads is not None and (extras is not None or targets
                                   or node_type is AccumulateGrad):
-            if node._tensor_pre_hooks or (node_type is AccumulateGrad
-                                          and node.variable._hooks):
+            if (extras is not None and extras.tensor_pre_hooks) or (
+                    node_type is AccumulateGrad and node.variable._hooks):
                 grads = _run_tensor_hooks(node, grads, create_graph)
-            if node._retain:
+                extras = node._extras        # a hook may have added some
+            if extras is not None and extras.retain:
                 _retain_grads(node, grads, create_graph)
             if targets and node in targets:
                 for nr, i in targets[node]:
@@ -229,13 +231,13 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                     for nxt, _ in node.next_functions)
                 if not runs:
                     grads = None
-            if grads is not None and node._pre_hooks:
+            if grads is not None and extras is not None and extras.pre_hooks:
                 grads = _run_pre_hooks(node, grads, create_graph)
         if grads is None:
             outs = None
         else:
             if node_type is AccumulateGrad:
-                if node._post_hooks:
+                if node._extras is not None and node._post_hooks:
                     if accumulate:
                         _accumulate(node.variable, grads[0], create_graph)
                     _run_post_hooks(node, (), grads, create_graph)
@@ -253,7 +255,7 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
             # (the usual small gradient fails the first two tests)
             elif (grads[0].__class__ is ndarray and grads[0].size >= _OWNED_MIN_SIZE
                   and owned_ns is not None and node_type.consumes_grad and len(grads) == 1
-                  and not node._post_hooks and _sole_reference(grads[0])):
+                  and (node._extras is None or not node._post_hooks) and _sole_reference(grads[0])):
                 outs = node.backward(owned_ns, grads)
             else:
                 outs = node.backward(ns, grads)
