@@ -103,6 +103,10 @@ class Formulas:
         lead = len(gshape) - len(shape)
         dims = tuple(range(lead)) + tuple(
             i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+        if not self.graph and len(dims) == lead and lead and shape:
+            # Only leading dims: the sum without keepdim has the shape already (the same
+            # reduction as torch's keepdim sum and view, one array and call fewer).
+            return _add_reduce(g, dims)
         if dims:
             g = self.sum(g, dims, True)
         # torch views only to drop leading dims; otherwise the keepdim sum is the result.
@@ -121,6 +125,9 @@ class Formulas:
 
     def unwrap(self, g: Any) -> np.ndarray:
         return g._data if self.graph else g
+
+
+_add_reduce = np.add.reduce
 
 
 def _product_fits(g: np.ndarray, x: Any) -> bool:
