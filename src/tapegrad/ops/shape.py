@@ -223,6 +223,8 @@ def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
     """``np.broadcast_to(a, shape)``: a read-only view, zero strides on broadcast dims.
     For a contiguous array (the usual gradient) it is made directly, without NumPy's
     Python-level set-up (a third of a small backward node's time)."""
+    if a.__class__ is not np.ndarray and isinstance(a, np.generic):
+        a = np.asarray(a)           # a NumPy scalar (a 0-d gradient's arithmetic gives one)
     lead = len(shape) - a.ndim
     if a.__class__ is np.ndarray and lead >= 0 and a.size and a.flags.c_contiguous:
         strides = [0] * lead
