@@ -857,6 +857,17 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     then takes the op's node as its grad_fn (torch's "rebase"). If ``self`` is a view,
     its base gets a CopySlices node, so gradients flow into the base correctly.
     """
+    if (len(args) == 1 and not (_grad_state.grad_enabled or _fw.active or kwargs
+                                or self._inference)):
+        # An optimizer's update (``p.sub_(g * lr)`` under no_grad): nothing to record, and
+        # no overlap to check when neither operand is a view.
+        other = args[0]
+        write_into = getattr(op, "write_into", None)
+        if write_into is not None and self._base is None and (
+                not isinstance(other, Tensor) or other._base is None) and write_into(
+                self, other):
+            self._counter.bump(op_name)
+            return self
     check_inplace_allowed(self)
     # Only an operand sharing self's base can overlap it (one attribute test per operand;
     # the memory check runs only for those).
