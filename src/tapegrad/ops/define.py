@@ -533,6 +533,7 @@ ndarray = np.ndarray
 _VERSION_0 = (0,)
 _NO_EDGE = (None, 0)
 _float = builtins.float
+_int = builtins.int
 
 
 def _save_binary(n: BinaryNode, plan: tuple, input: Tensor, other: Any, other_is_tensor: bool,
@@ -698,6 +699,9 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                         b = _weak_scalar(other, a.dtype)
                 else:
                     b = other
+                other_is_tensor = False
+            elif other.__class__ is _int and a.dtype.kind in "fc":
+                b = other                   # prepare_binary would change nothing either
                 other_is_tensor = False
             elif isinstance(other, Tensor):
                 other_is_tensor = True
