@@ -47,12 +47,18 @@ ACCUMULATE_GRAD_SEQUENCE_NR = 2**64 - 1
 
 def user_frame_site() -> str | None:
     """``file:line`` of the innermost frame outside tapegrad (where the user's code is)."""
-    f = sys._getframe(1)
+    return _format_site(_user_frame(sys._getframe(1)))
+
+
+def _user_frame(f: Any) -> tuple | None:
+    """(code, line) of the innermost frame from ``f`` outward that is outside tapegrad."""
     while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
         f = f.f_back
-    if f is None:
-        return None
-    return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
+    return None if f is None else (f.f_code, f.f_lineno)
+
+
+def _format_site(site: tuple | None) -> str | None:
+    return None if site is None else f"{os.path.basename(site[0].co_filename)}:{site[1]}"
 
 
 class VersionCounter:
@@ -62,12 +68,14 @@ class VersionCounter:
     so the error for a modified saved value can say who modified it.
     """
 
-    __slots__ = ("value", "last_op", "last_site", "last_node_name", "views")
+    __slots__ = ("value", "last_op", "site", "last_node_name", "views")
 
     def __init__(self) -> None:
         self.value = 0
         self.last_op: str | None = None
-        self.last_site: str | None = None
+        # (code, line) of the last in-place write; made into ``file:line`` only when an
+        # error message asks (an optimizer step bumps a counter per parameter).
+        self.site: tuple | None = None
         self.last_node_name: str | None = None
         # Views with history that share this memory (LiveViews, made on the first one):
         # an in-place write regenerates their grad_fn, as torch does.
@@ -76,7 +84,12 @@ class VersionCounter:
     def bump(self, op_name: str | None = None) -> None:
         self.value += 1
         self.last_op = op_name
-        self.last_site = user_frame_site() if op_name else None
+        self.site = _user_frame(sys._getframe(1)) if op_name else None
+
+    @property
+    def last_site(self) -> str | None:
+        """``file:line`` in the user's code of the last in-place write."""
+        return _format_site(self.site)
 
 
 class _DetachedInPlace:

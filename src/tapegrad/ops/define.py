@@ -105,6 +105,10 @@ class Formulas:
         lead = len(gshape) - len(shape)
         dims = tuple(range(lead)) + tuple(
             i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+        if not self.graph and len(dims) == lead and lead and shape:
+            # Only leading dims: the sum without keepdim has the shape already (the same
+            # reduction as torch's keepdim sum and view, one array and call fewer).
+            return _add_reduce(g, dims)
         if dims:
             g = self.sum(g, dims, True)
         # torch views only to drop leading dims; otherwise the keepdim sum is the result.
@@ -123,6 +127,9 @@ class Formulas:
 
     def unwrap(self, g: Any) -> np.ndarray:
         return g._data if self.graph else g
+
+
+_add_reduce = np.add.reduce
 
 
 def _product_fits(g: np.ndarray, x: Any) -> bool:
@@ -538,6 +545,7 @@ _PLAIN_GRADS = frozenset({ndarray, *(np.dtype(c).type for c in "efdgFDG")})
 _VERSION_0 = (0,)
 _NO_EDGE = (None, 0)
 _float = builtins.float
+_int = builtins.int
 
 
 def _save_binary(n: BinaryNode, plan: tuple, input: Tensor, other: Any, other_is_tensor: bool,
@@ -708,6 +716,9 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                 else:
                     b = other
                 other_is_tensor = False
+            elif other.__class__ is _int and a.dtype.kind in "fc":
+                b = other                   # prepare_binary would change nothing either
+                other_is_tensor = False
             elif isinstance(other, Tensor):
                 other_is_tensor = True
                 b = other._data
@@ -869,6 +880,17 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
     then takes the op's node as its grad_fn (torch's "rebase"). If ``self`` is a view,
     its base gets a CopySlices node, so gradients flow into the base correctly.
     """
+    if (len(args) == 1 and not (_grad_state.grad_enabled or _fw.active or kwargs
+                                or self._inference)):
+        # An optimizer's update (``p.sub_(g * lr)`` under no_grad): nothing to record, and
+        # no overlap to check when neither operand is a view.
+        other = args[0]
+        write_into = getattr(op, "write_into", None)
+        if write_into is not None and self._base is None and (
+                not isinstance(other, Tensor) or other._base is None) and write_into(
+                self, other):
+            self._counter.bump(op_name)
+            return self
     check_inplace_allowed(self)
     # Only an operand sharing self's base can overlap it (one attribute test per operand;
     # the memory check runs only for those).

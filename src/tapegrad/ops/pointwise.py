@@ -178,6 +178,13 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
                    lambda a, b: _sub(a, _times(b, alpha)))
 
 
+def _sub_operator(input: Tensor, other: Any) -> Tensor:
+    """``input - other``: sub without an alpha to check (torch's bool refusals kept)."""
+    if input._data.dtype.kind == "b" or _is_bool(other):
+        _check_bool_sub(input, other)
+    return _sub(input, other)
+
+
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """torch.rsub(input, other): other - alpha * input"""
     _check_bool_sub(input, other)
@@ -840,8 +847,8 @@ def _rsub_method(self: Tensor, other: Any) -> Tensor:
 
 
 for _name, _fn in {
-    "__add__": _add, "__radd__": _add, "__sub__": sub, "__rsub__": _rsub_method,
-    "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": _rtruediv,
+    "__add__": _add, "__radd__": _add, "__sub__": _sub_operator, "__rsub__": _rsub_method,
+    "__mul__": mul, "__rmul__": mul, "__truediv__": _div, "__rtruediv__": _rtruediv,
     "__pow__": pow, "__rpow__": _rpow_method, "__neg__": neg, "__abs__": abs,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "add": add, "sub": sub, "div": div, "subtract": sub, "multiply": mul, "divide": div,

@@ -226,6 +226,8 @@ def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
     """``np.broadcast_to(a, shape)``: a read-only view, zero strides on broadcast dims.
     For a contiguous array (the usual gradient) it is made directly, without NumPy's
     Python-level set-up (a third of a small backward node's time)."""
+    if a.__class__ is not np.ndarray and isinstance(a, np.generic):
+        a = np.asarray(a)           # a NumPy scalar (a 0-d gradient's arithmetic gives one)
     if a.__class__ is np.ndarray and not a.ndim:       # a full reduction's gradient
         out = np.ndarray(shape, a.dtype, a, 0, (0,) * len(shape))
         out.flags.writeable = False
@@ -279,7 +281,15 @@ class PermuteBackward0(_ShapeNode):
     __slots__ = ()
 
     def backward(self, ns, grads):
-        return (ns.permute(grads[0], tuple(np.argsort(self.arg))),)
+        return (ns.permute(grads[0], _inverse_permutation(self.arg)),)
+
+
+def _inverse_permutation(dims: tuple) -> tuple:
+    """The dims that undo ``permute(dims)`` (argsort of a permutation, without NumPy)."""
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
 
 
 class TBackward0(_ShapeNode):
@@ -314,12 +324,17 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     dims = tuple(wrap_dim(d, nd) for d in dims)
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    out = np.transpose(input._data, dims)
-    return _view_result(input, out, PermuteBackward0, dims, lambda ns, x: ns.permute(x, dims))
+    return _permuted(input, dims)
+
+
+def _permuted(input: Tensor, dims: tuple) -> Tensor:
+    """permute by dims already checked (a tuple of distinct ints in range)."""
+    return _view_result(input, input._data.transpose(dims), PermuteBackward0, dims,
+                        lambda ns, x: ns.permute(x, dims))
 
 
 tensor_method("permute")(permute)
-formula("permute", lambda a, dims: np.transpose(a, dims), permute)
+formula("permute", lambda a, dims: a.transpose(dims), permute)
 
 
 def t(input: Tensor) -> Tensor:
@@ -338,8 +353,11 @@ formula("t", lambda a: a.T, t)
 def _T(self: Tensor) -> Tensor:
     nd = self._data.ndim
     if nd == 2:
-        return permute(self, (1, 0))
+        return _permuted(self, _REVERSED_2D)
     return permute(self, tuple(range(nd))[::-1])
+
+
+_REVERSED_2D = (1, 0)
 
 
 def _mT(self: Tensor) -> Tensor:
