@@ -417,6 +417,25 @@ def test_second_derivative_through_regenerated_views():
     assert_same_repr(fn, torch)
 
 
+@pytest.mark.parametrize("write", [
+    lambda L, y: y.sub_(L.ones(3) * 0.5),      # an optimizer-style update
+    lambda L, y: y.add_(0.5),
+    lambda L, y: y.mul_(L.full((3,), 2.0)),
+    lambda L, y: y.div_(2.0),
+    lambda L, y: y.exp_(),
+], ids=["sub_tensor", "add_float", "mul_tensor", "div_float", "exp_"])
+def test_views_take_their_base_history_after_a_no_grad_write(write):
+    def fn(L):
+        a = L.tensor([1., 2., 3.], requires_grad=True)
+        y = a * 1
+        v = y[:2]
+        with L.no_grad():
+            write(L, y)
+        v.sum().backward()
+        return node_name(v), v, y._version, v._version, a.grad
+    assert_same_repr(fn, torch)
+
+
 def _base_written(L, y):
     v = y[0]
     y.mul_(2)

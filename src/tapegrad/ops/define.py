@@ -889,8 +889,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         if write_into is not None and self._base is None and (
                 not isinstance(other, Tensor) or other._base is None) and write_into(
                 self, other):
-            self._counter.bump(op_name)
-            return self
+            return _written_untracked(self, op_name)
     check_inplace_allowed(self)
     # Only an operand sharing self's base can overlap it (one attribute test per operand;
     # the memory check runs only for those).
@@ -906,8 +905,7 @@ def inplace(self: Tensor, op: Callable, op_name: str, *args: Any, **kwargs: Any)
         write_into = getattr(op, "write_into", None)
         if write_into is not None and not kwargs and len(args) == 1 and write_into(
                 self, args[0]):
-            self._counter.bump(op_name)
-            return self
+            return _written_untracked(self, op_name)
         prev = _grad_state.grad_enabled
         _grad_state.grad_enabled = False
         try:
@@ -1102,6 +1100,16 @@ MODIFIED_MULTI_VIEW = (
     "inplace. This view is the output of a function that returns multiple views. Such "
     "functions do not allow the output views to be modified inplace. You should replace the "
     "inplace operation by an out-of-place one.")
+
+
+def _written_untracked(self: Tensor, op_name: str) -> Tensor:
+    """After an untracked write straight into ``self``: a version more, and its live
+    views (a parameter's slices, say) take its history from now on, as after any write."""
+    counter = self._counter
+    counter.bump(op_name)
+    if counter.views:
+        _regenerate_views(counter)
+    return self
 
 
 def _regenerate_views(counter: Any, skip: Tensor | None = None) -> None:
