@@ -11,7 +11,7 @@ from _harness import parse_args
 from w2_mlp_step import implementations, make_data
 
 SMALL_SIZES = (64, 32, 32, 10)
-WARMUP_STEPS = 2500
+WARMUP_STEPS = 5_000
 
 
 def peak_of_step(step) -> int:
@@ -46,8 +46,9 @@ def run(quick: bool) -> str:
     lines.append(f"== Memory over {n_steps} training steps after {WARMUP_STEPS} warm-up, "
                  f"MLP {SMALL_SIZES}, batch 32 (tapegrad) ==")
     lines.append(f"{'step':>8}{'RSS MiB':>10}{'traced KiB':>12}")
-    # NumPy keeps a bounded cache of small dimension/stride blocks that tracemalloc counts;
-    # it fills in the first ~2,000 steps, so readings start after this warm-up.
+    # NumPy keeps bounded caches of small dimension/stride and data blocks (at most 7 per
+    # size) that tracemalloc counts; they fill over the first several thousand steps (the
+    # fewer blocks a step allocates, the slower), so readings start after this warm-up.
     tracemalloc.start()
     for _ in range(WARMUP_STEPS):
         step()
