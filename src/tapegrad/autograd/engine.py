@@ -84,15 +84,16 @@ def is_checkpoint_valid() -> bool:
     return not engine_state.capturing
 
 
+def _walk_start(root_nodes: list) -> tuple[dict, list]:
+    """A graph walk's dependency counts and stack, holding the roots (each once)."""
+    deps: dict[Node, int] = dict.fromkeys(root_nodes, 0)
+    return deps, list(deps)
+
+
 def _discover(root_nodes: list, parents: dict | None = None) -> dict:
     """Count, for every reachable node, how many edges point at it; with ``parents``,
     also list there, for every node, the nodes whose edges point at it (one per edge)."""
-    deps: dict[Node, int] = {}
-    stack = []
-    for n in root_nodes:
-        if n not in deps:
-            deps[n] = 0
-            stack.append(n)
+    deps, stack = _walk_start(root_nodes)
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
@@ -116,12 +117,7 @@ def _discover_leading(root_nodes: list, targets: dict) -> dict | None:
     """_discover's counts if every reachable node leads to a target, else None (found
     at the first sink, a node without edges, that is not a target; every node reaches
     some sink, so when all sinks are targets no node needs leaving out)."""
-    deps: dict[Node, int] = {}
-    stack = []
-    for n in root_nodes:
-        if n not in deps:
-            deps[n] = 0
-            stack.append(n)
+    deps, stack = _walk_start(root_nodes)
     while stack:
         node = stack.pop()
         sink = True
