@@ -96,8 +96,8 @@ def _discover(root_nodes: list, parents: dict | None = None) -> dict:
     deps, stack = _walk_start(root_nodes)
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is None:
+        for nxt in node._edges:          # nodes and output numbers, alternating
+            if nxt is None or nxt.__class__ is int:
                 continue
             if nxt in deps:
                 deps[nxt] += 1
@@ -121,8 +121,8 @@ def _discover_leading(root_nodes: list, targets: dict) -> dict | None:
     while stack:
         node = stack.pop()
         sink = True
-        for nxt, _ in node.next_functions:
-            if nxt is None:
+        for nxt in node._edges:          # nodes and output numbers, alternating
+            if nxt is None or nxt.__class__ is int:
                 continue
             sink = False
             if nxt in deps:
@@ -224,7 +224,7 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                     captured[i] = grads[nr]
                 runs = accumulate if node_type is AccumulateGrad else any(
                     nxt is not None and (needed is None or nxt in needed)
-                    for nxt, _ in node.next_functions)
+                    for nxt in node._edges[::2])
                 if not runs:
                     grads = None
             if grads is not None and extras is not None and extras.pre_hooks:
@@ -260,15 +260,18 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
             if node._extras is not None and node._post_hooks:
                 outs = _run_post_hooks(node, outs, grads, create_graph)
             grads = None                   # free the incoming gradients before the next node
-        edges = node.next_functions
+        edges = node._edges                # (node0, output_nr0, node1, ...)
         if outs is None:
-            outs = (None,) * len(edges)
-        elif len(outs) != len(edges):
-            outs = _pad_outputs(outs, edges, needed)
+            outs = (None,) * (len(edges) >> 1)
+        elif len(outs) != len(edges) >> 1:
+            outs = _pad_outputs(outs, node.next_functions, needed)
         # The last node this one made ready; pushed when the next one is found, so that
         # ready nodes keep the heap order (ticks) they had when pushed at once.
         ready = ready_grads = None
-        for (nxt, nr), g in zip(edges, outs):
+        k = 0                              # edges[k]: the node of the current edge
+        for g in outs:
+            nxt = edges[k]
+            k += 2
             if nxt is None or (needed is not None and nxt not in needed):
                 continue
             d = deps[nxt] - 1
@@ -285,8 +288,9 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, capture, accumula
                             buffers[nxt] = [g]
                     else:
                         buf = buffers[nxt] = [None] * n_out
-                        buf[nr] = g
+                        buf[edges[k - 1]] = g
                 else:
+                    nr = edges[k - 1]
                     cur = buf[nr]
                     # Never add in place into an incoming gradient: it may be shared
                     # (a user's tensor, or the same array sent along two edges).
@@ -375,11 +379,13 @@ _MAY_HAVE_OUTPUTS: dict[type, bool] = {}
 
 # Node types known to have one output: the engine's check before calling _n_outputs.
 _SINGLE_OUTPUT: set[type] = set()
-# Stands in for gradients a node did not return (fewer than its edges).
+
+
 def _pad_outputs(outs, edges: tuple, needed: set | None) -> tuple:
-    """A backward's gradients, one per edge: None for missing ones of edges that take
-    none; an edge that would take one and has none is an error."""
-    outs = tuple(outs)
+    """A backward's gradients, one per edge (``edges``: next_functions' pairs): None for
+    missing ones of edges that take none; an edge that would take one and has none is an
+    error."""
+    outs = tuple(outs)[:len(edges)]     # gradients beyond the edges go nowhere
     for nxt, _ in edges[len(outs):]:
         if nxt is not None and (needed is None or nxt in needed):
             raise IndexError("tuple index out of range")

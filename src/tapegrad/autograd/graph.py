@@ -266,13 +266,26 @@ class Node:
     computed with the formula namespace ``ns`` (arrays, or Tensors under create_graph).
     """
 
-    __slots__ = ("next_functions", "_seq", "_saved", "_versions", "_extras", "__weakref__")
+    # ``_edges`` holds torch's next_functions flat: (node0, output_nr0, node1, ...), one
+    # tuple per node instead of one more per edge (fewer objects for the cyclic GC to walk
+    # in every graph); ``next_functions`` gives the pairs.
+    __slots__ = ("_edges", "_seq", "_saved", "_versions", "_extras", "__weakref__")
 
     _tensor_pre_hooks = _extra("tensor_pre_hooks")   # {id: (output_nr, fn)}
     _retain = _extra("retain")                       # {output_nr: weakref to the tensor}
     _pre_hooks = _extra("pre_hooks")                 # {id: fn}
     _post_hooks = _extra("post_hooks")               # {id: fn}
     _metadata = _extra("metadata")                   # torch's node.metadata dict
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node or None, output_nr), ...) for each input, as torch's."""
+        it = iter(self._edges)
+        return tuple(zip(it, it))
+
+    @next_functions.setter
+    def next_functions(self, pairs: tuple) -> None:
+        self._edges = flat_edges(pairs)
 
     # Names of the saved values, in order, for ``_saved_<name>`` (torch's attribute names).
     saved_names: tuple[str, ...] = ()
@@ -284,7 +297,7 @@ class Node:
     consumes_grad = False
 
     def __init__(self, next_functions: tuple) -> None:
-        self.next_functions = next_functions
+        self._edges = flat_edges(next_functions)
         self._seq = next(_sequence)
         self._saved = ()
         self._versions = ()
@@ -434,11 +447,19 @@ class Node:
         return handle
 
 
-def new_node(cls: type, next_functions: tuple) -> Node:
-    """``cls(next_functions)`` for a node type that keeps Node's ``__init__``, without the
-    type call's detour through ``__init__`` (the hot path of every elementwise op)."""
+def flat_edges(pairs: tuple) -> tuple:
+    """next_functions' pairs as a node stores them: (node0, output_nr0, node1, ...)."""
+    if len(pairs) == 1:
+        return tuple(pairs[0])
+    return tuple(x for pair in pairs for x in pair)
+
+
+def new_node(cls: type, edges: tuple) -> Node:
+    """A node of a type that keeps Node's ``__init__``, from its flat ``edges``
+    (node0, output_nr0, ...), without the type call's detour through ``__init__`` (the
+    hot path of every elementwise op)."""
     node = _new_object(cls)
-    node.next_functions = next_functions
+    node._edges = edges
     node._seq = next(_sequence)
     node._saved = ()
     node._versions = ()

@@ -163,14 +163,14 @@ class ConvolutionBackward0(Node):
         gy = _rows_from_out(ns, g, groups)                   # (G, N*L, Og)
         w2 = ns.reshape(w, (groups, o // groups, -1))        # (G, Og, Cg*K)
         gx = gw = gb = None
-        if self.next_functions[0][0] is not None:
+        if self._edges[0] is not None:
             rows = ns.matmul(gy, w2)                         # (G, N*L, Cg*K)
             cols = _from_matrices(ns, rows, groups, n, c, spec.out_spatial, spec.kernel)
             gx = ns.col2im(cols, spec)
-        if self.next_functions[1][0] is not None:
+        if self._edges[2] is not None:
             x2 = _as_matrices(ns, ns.im2col(x, spec), groups)
             gw = ns.reshape(ns.matmul(ns.mT(gy), x2), w_shape)
-        if self.has_bias and self.next_functions[2][0] is not None:
+        if self.has_bias and self._edges[4] is not None:
             gb = ns.sum(g, (0, *range(2, len(tuple(g.shape)))), False)
         return (gx, gw, gb)
 

@@ -30,11 +30,11 @@ class BinaryCrossEntropyBackward0(Node):
         g = grads[0]
         x, t = self.unpack(ns.graph)
         gx = gt = None
-        if self.next_functions[0][0] is not None:
+        if self._edges[0] is not None:
             denom = ns.mul(ns.rsub(x, 1.0), x)
             denom = ns.where(ns.unwrap(denom) > _BCE_EPS, denom, _BCE_EPS)
             gx = ns.div(ns.mul(g, ns.sub(x, t)), denom)
-        if self.next_functions[1][0] is not None:
+        if self._edges[2] is not None:
             gt = ns.mul(g, ns.sub(_clamped_log(ns, ns.rsub(x, 1.0)), _clamped_log(ns, x)))
         return (gx, gt)
 

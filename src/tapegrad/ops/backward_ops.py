@@ -37,7 +37,7 @@ class FusedBackwardNode(Node):
     def backward(self, ns: Any, grads: list) -> tuple:
         gg = grads[0]
         *grad, saved = self.unpack(ns.graph)          # grad is saved only when needed
-        (grad_fn, _), (saved_fn, _) = self.next_functions
+        grad_fn, _, saved_fn, _ = self._edges
         d_grad = None
         if grad_fn:
             d_grad = (self.transposed(ns, gg, saved, *self.params) if self.transposed

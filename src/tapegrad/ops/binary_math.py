@@ -288,8 +288,8 @@ class _TernaryNode(Node):
         g = grads[0]
         saved = self.unpack(ns.graph)
         out = []
-        for i, fn in enumerate(self.grads[:len(self.next_functions)]):
-            if self.next_functions[i][0] is None or fn is None:
+        for i, fn in enumerate(self.grads[:len(self._edges) >> 1]):
+            if self._edges[2 * i] is None or fn is None:
                 out.append(None)
                 continue
             gi = fn(ns, g, self.value, *saved)

@@ -407,8 +407,8 @@ def unary(forward: Callable, *, name: str | None = None, node: str | None = None
                                         or (_fw.active and is_dual(input)))):
                 return _make(out)
             gf = input._grad_fn
-            n = new_node(node_cls, ((gf, input._output_nr) if gf is not None and not _fw.active
-                                    else edge(input),))
+            n = new_node(node_cls, (gf, input._output_nr) if gf is not None and not _fw.active
+                         else edge(input))
             result = _make(out, True, n)
             if saves_self or saves_result:
                 if input._inference:
@@ -491,20 +491,20 @@ class BinaryNode(Node):
                 vals = (None, _weak_scalar(saved[1], g.dtype) if b is None else b, None)
         else:
             vals = self.unpack(ns.graph)
-        edges = self.next_functions       # one edge when ``other`` is a number overload
-        s_edge = edges[0]
-        o_edge = edges[1] if len(edges) == 2 else _NO_EDGE
+        edges = self._edges               # one edge when ``other`` is a number overload
+        one_edge = len(edges) == 2
+        o_node = None if one_edge else edges[2]
         a_shape, a_dtype, b_shape, b_dtype = self.shapes
         ga = gb = None
-        if s_edge[0] is not None:
-            if o_edge[0] is not None:
+        if edges[0] is not None:
+            if o_node is not None:
                 ns = ns.plain             # both formulas read g: neither may write into it
             ga = self.call_self(ns, g, vals)
             if ga.__class__ not in _PLAIN_GRADS or ga.shape != a_shape or ga.dtype != a_dtype:
                 ga = _fit(ns, ga, a_shape, a_dtype)
-        if len(edges) == 1:
+        if one_edge:
             return (ga,)
-        if o_edge[0] is not None:
+        if o_node is not None:
             gb = self.call_other(ns, g, vals)
             if gb.__class__ not in _PLAIN_GRADS or gb.shape != b_shape or gb.dtype != b_dtype:
                 gb = _fit(ns, gb, b_shape, b_dtype)
@@ -760,7 +760,7 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                 gf = input._grad_fn
                 s_edge = (gf, input._output_nr) if gf is not None else edge(input)
             if number_other:
-                n = new_node(node_cls, (s_edge,))
+                n = new_node(node_cls, s_edge)
             else:
                 if fw:
                     o_edge = edge(other)
@@ -769,7 +769,7 @@ def binary(op_name: str, forward: Callable, *, self: Callable | None = None,
                     o_edge = (o_gf, other._output_nr) if o_gf is not None else edge(other)
                 else:
                     o_edge = _NO_EDGE
-                n = new_node(node_cls, (s_edge, o_edge))
+                n = new_node(node_cls, s_edge + o_edge)
             result = _make(out, True, n)
             if other_is_tensor:
                 n.shapes = (a.shape, input._data.dtype, b.shape, other._data.dtype)

@@ -316,11 +316,11 @@ class _ScatterNode(Node):
     def backward(self, ns, grads):
         g = grads[0]
         gs = gv = None
-        if self.next_functions[0][0] is not None:
+        if self._edges[0] is not None:
             gs = g if self.accumulate else ns.keep(g, self.keep)
-        if len(self.next_functions) == 1:       # a value given as a number
+        if len(self._edges) == 2:       # a value given as a number
             return (gs,)
-        if self.next_functions[1][0] is not None:
+        if self._edges[2] is not None:
             picked = ns.getitem(ns.reshape(g, (-1,)), self.index)
             numel = int(np.prod(self.src_shape, dtype=np.int64))
             gv = ns.reshape(ns.index_backward(picked, (numel,), self.src_pos, False),
@@ -477,9 +477,9 @@ class ScatterReduceBackward0(Node):
             return self._prod_backward(ns, grads[0], *saved)
         g = grads[0]
         gs = gv = None
-        if self.next_functions[0][0] is not None:
+        if self._edges[0] is not None:
             gs = ns.mul(g, ns.constant(self.w_self.astype(ns.np_dtype(g))))
-        if self.next_functions[1][0] is not None:
+        if self._edges[2] is not None:
             picked = ns.mul(ns.gather_flat(g, self.index),
                             ns.constant(self.w_src.astype(ns.np_dtype(g))))
             gv = self._to_src(ns, picked)
@@ -498,14 +498,14 @@ class ScatterReduceBackward0(Node):
         # recomputed with that 0 replaced by 1; two zeros at one position give 0).
         dst, src_pos, include_self = self.index, self.src_pos, self.include_self
         gs = gv = None
-        if self.next_functions[0][0] is not None:
+        if self._edges[0] is not None:
             masked_self = ns.masked_fill(input, ns.constant(ns.unwrap(input) == 0), 1)
             others = ns.scatter_reduce_flat(masked_self, dst, src, src_pos, "prod",
                                             include_self)
             gs = ns.div(ns.mul(g, others), masked_self)
             if not include_self:
                 gs = ns.scatter_zero_flat(gs, dst)
-        if self.next_functions[1][0] is not None:
+        if self._edges[2] is not None:
             src_a = ns.unwrap(src)
             src_zero = src_a == 0
             n_zeros = np.zeros(ns.unwrap(input).size, np.int64)

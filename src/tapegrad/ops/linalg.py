@@ -46,7 +46,7 @@ class _MatmulNode(Node):
         else:
             a, b = self.unpack(ns.graph)
             an, bn = len(a.shape), len(b.shape)
-        (node_a, _), (node_b, _) = self.next_functions
+        node_a, _, node_b, _ = self._edges
         need_a = node_a is not None
         need_b = node_b is not None
         ga = gb = None

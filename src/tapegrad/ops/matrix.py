@@ -50,7 +50,7 @@ class _FormulaNode(Node):
 
     def backward(self, ns, grads):
         vals = self.unpack(ns.graph)
-        needs = tuple(e[0] is not None for e in self.next_functions)
+        needs = tuple(n is not None for n in self._edges[::2])
         outs = vals[self.n_in:]
         grads = [ns.zeros(tuple(o.shape), ns.np_dtype(o)) if g is None else g
                  for g, o in zip(grads, outs)]

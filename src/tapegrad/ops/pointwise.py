@@ -620,11 +620,11 @@ class WhereBackward0(Node):
         z = ns.constant(np.zeros((), dtype=ns.np_dtype(g)))
         c = ns.constant(cond)
         ga = gb = None
-        if self.next_functions[0][0] is not None:
+        if self._edges[0] is not None:
             ga = ns.sum_to(ns.where(c, g, z), a_shape)
             if a_dt is not None and ns.np_dtype(ga) != a_dt:
                 ga = ns.cast(ga, a_dt)
-        if self.next_functions[1][0] is not None:
+        if self._edges[2] is not None:
             gb = ns.sum_to(ns.where(c, z, g), b_shape)
             if b_dt is not None and ns.np_dtype(gb) != b_dt:
                 gb = ns.cast(gb, b_dt)
@@ -703,7 +703,7 @@ class ClampBackward0(Node):
         zero = ns.constant(np.zeros((), ns.np_dtype(g)))
         out = []
         for i, (mask, (shape, dtype)) in enumerate(zip(masks, self.shapes)):
-            if mask is None or self.next_functions[i][0] is None:
+            if mask is None or self._edges[2 * i] is None:
                 out.append(None)
                 continue
             picked = ns.where(ns.constant(np.broadcast_to(mask, g.shape)), g, zero)

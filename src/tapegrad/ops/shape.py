@@ -605,7 +605,7 @@ class CopyBackwards(Node):
     def backward(self, ns, grads):
         g = grads[0]
         gs = None
-        if self.next_functions[1][0] is not None:
+        if self._edges[2] is not None:
             gs = ns.sum_to(g, self.src_shape)
             if ns.np_dtype(gs) != self.src_dtype:
                 gs = ns.cast(gs, self.src_dtype)
@@ -639,14 +639,14 @@ class IndexPutBackward0(Node):
     def backward(self, ns, grads):
         g = grads[0]
         gs = gv = None
-        if self.next_functions[0][0] is not None:
+        if self._edges[0] is not None:
             if self.accumulate:
                 gs = g
             else:
                 mask = np.ones(g.shape, dtype=np.bool_)
                 mask[self.index] = False
                 gs = ns.keep(g, mask)
-        if self.next_functions[1][0] is not None:
+        if self._edges[2] is not None:
             gv = ns.sum_to(ns.getitem(g, self.index), self.values_shape)
             if ns.np_dtype(gv) != self.values_dtype:
                 gv = ns.cast(gv, self.values_dtype)
