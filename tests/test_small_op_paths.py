@@ -101,7 +101,7 @@ def test_second_backward_through_a_chain_raises():
     assert_same_repr(fn, torch)
 
 
-def test_result_modified_in_place_raises_on_backward():
+def test_saved_input_modified_in_place_raises_on_backward():
     def fn(L):
         x = L.tensor([0.5], requires_grad=True)
         y = (x * 1.0).exp()

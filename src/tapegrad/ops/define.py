@@ -204,7 +204,10 @@ def save_values(node: Node, values: tuple) -> None:
         if isinstance(v, Tensor):
             if v._inference:
                 _check_saveable(v)
-            versions.append(v._counter.value)
+            # A tensor without a version counter yet is at version 0 (the counter, made
+            # on first use, starts there): saving it makes none.
+            vc = v._vc
+            versions.append(0 if vc is None else vc.value)
         elif type(v) is SavedResult:
             versions.append(v.counter.value)
         else:

@@ -8,11 +8,9 @@ from .. import dtypes as _dt
 from ..autograd.forward_ad import state as _fw
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import DETACHED_IN_PLACE
-from ..autograd.saved_hooks import pack_saved_values, saved_hooks_active
 from .define import (
     Node,
     Tensor,
-    _check_saveable,
     broadcast_error,
     edge,
     formula,
@@ -191,24 +189,16 @@ def _matmul(input: Tensor, other: Tensor, node_name: str | None) -> Tensor:
     a, b = input._data, other._data
     _check(a, b, "matmul")
     out = np.matmul(a, b)               # a NumPy scalar for two vectors: _make wraps it
-    if _fw.active:
+    if _fw.active:              # a dual input's edge is its tangent's
         if not needs_grad(input, other):
             return _make(out)
-        node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((edge(input), edge(other)))
-        save_values(node, (input, other))
-        return record(node, out)
-    if not (_grad_state.grad_enabled and (input._requires_grad or other._requires_grad)):
+        edges = (edge(input), edge(other))
+    elif _grad_state.grad_enabled and (input._requires_grad or other._requires_grad):
+        edges = (input._edge(), other._edge())
+    else:
         return _make(out)
-    # save_values for two input Tensors, inline: a tensor without a version counter yet is
-    # at version 0 (the counter, made on first use, starts there).
-    node = _NODES[node_name or _node_name(a.ndim, b.ndim)]((input._edge(), other._edge()))
-    if input._inference or other._inference:
-        _check_saveable(input if input._inference else other)
-    node._saved = (input, other)
-    va, vb = input._vc, other._vc
-    node._versions = (0 if va is None else va.value, 0 if vb is None else vb.value)
-    if saved_hooks_active:
-        pack_saved_values(node)
+    node = _NODES[node_name or _node_name(a.ndim, b.ndim)](edges)
+    save_values(node, (input, other))
     return record(node, out)
 
 
